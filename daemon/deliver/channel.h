@@ -1,0 +1,62 @@
+/*
+ * channel.h: the delivery channel interface and the table of channels.
+ * A message in the outbox already holds the exact bytes to send (a whole
+ * RFC 5322 message for smtp and mbox, a JSON payload for webhooks), so a
+ * resend is byte-identical.  Adding a channel = one file in
+ * daemon/deliver/ plus one line in the table in channel.c.
+ */
+#ifndef PW_DAEMON_DELIVER_CHANNEL_H
+#define PW_DAEMON_DELIVER_CHANNEL_H
+
+#include <stddef.h>
+
+struct conf;
+
+enum chan_result {
+	CHAN_SENT = 0,		/* the server accepted it (SMTP 250, 2xx) */
+	CHAN_RETRY,		/* temporary: try again later */
+	CHAN_FAILED,		/* permanent for this message */
+};
+
+struct outbox_msg {
+	long long	 id;		/* outbox row id */
+	char		*channel;	/* "smtp", "mbox", "webhook", "stdout" */
+	char		*dest;		/* smtp: the address; mbox: the path;
+					   webhook: "SUBSCRIPTION#N" (the N-th
+					   webhook of that subscription: the URL
+					   is a secret and stays in the config) */
+	char		*subscription;
+	char		*digest_id;
+	char		*subject;
+	char		*body;		/* what is sent, NUL-terminated */
+	size_t		 body_len;
+	int		 attempts;	/* before this one */
+	/* filled by send() */
+	enum chan_result result;
+	long long	 retry_after;	/* seconds asked by the server, 0 */
+	char		 err[256];	/* why, when not CHAN_SENT */
+};
+
+struct chan_type {
+	const char *name;		/* as stored in the outbox */
+	/* Open a sending session; NULL and err when it cannot be opened. */
+	void	*(*open)(const struct conf *cfg, char *err, size_t errlen);
+	/*
+	 * Send a batch of messages (one SMTP session carries them all).
+	 * Sets result, retry_after and err of every message.
+	 */
+	void	 (*send)(void *state, struct outbox_msg *const *msgs, size_t n);
+	void	 (*close)(void *state);		/* accepts NULL */
+};
+
+extern const struct chan_type *const chan_types[];	/* NULL-terminated */
+extern const struct chan_type chan_smtp;
+extern const struct chan_type chan_mbox;
+extern const struct chan_type chan_webhook;
+extern const struct chan_type chan_stdout;
+
+const struct chan_type *chan_find(const char *name);
+
+void	outbox_msg_free(struct outbox_msg *m);		/* accepts NULL */
+
+#endif

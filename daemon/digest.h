@@ -1,0 +1,55 @@
+/*
+ * digest.h: a ranked digest of one subscription's matches, the model its
+ * templates see, and rendering it in each output format with that format's
+ * escaping and platform limits (split into parts, never cut mid-character
+ * or mid-link).
+ */
+#ifndef PW_DAEMON_DIGEST_H
+#define PW_DAEMON_DIGEST_H
+
+#include <stddef.h>
+
+#include "../feeds/paper.h"
+#include "../feeds/util.h"
+
+struct digest_item {
+	const struct paper	*paper;		/* borrowed */
+	double			 score;
+	const char *const	*hits;		/* terms that hit; borrowed */
+	size_t			 n_hits;
+};
+
+struct digest {
+	const char		*subscription;
+	const char		*date;		/* "YYYY-MM-DD" */
+	const char		*digest_id;	/* stable, for Message-IDs */
+	struct digest_item	*items;		/* ranked: best first */
+	size_t			 n_items;
+	const char *const	*sources;	/* source names */
+	size_t			 n_sources;
+};
+
+/*
+ * Formats: "text", "html", "markdown", "slack", "discord", "mattermost",
+ * "teams", "matrix", "ntfy", "json".  Template lookup: template_dir (the
+ * user's overrides) first, then data_dir (the installed defaults), by
+ * file name "<format>.mustache"; NULL dirs are skipped.
+ */
+struct digest_renderer;
+struct digest_renderer *digest_renderer_new(const char *template_dir,
+		    const char *data_dir);
+void		 digest_renderer_free(struct digest_renderer *r);
+
+/*
+ * Render d in format.  The parts (one, or several when a platform limit
+ * forces a split, each saying "(2/3)") are appended to parts.  Returns 0,
+ * or -1 with err naming the template file, line and tag.
+ */
+int		 digest_render(struct digest_renderer *r, const struct digest *d,
+		    const char *format, struct strvec *parts,
+		    char *err, size_t errlen);
+
+/* Sort items by score, best first (stable for equal scores: by id). */
+void		 digest_sort(struct digest *d);
+
+#endif

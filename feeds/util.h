@@ -1,0 +1,96 @@
+/*
+ * util.h: the bottom layer: allocation wrappers that never return NULL,
+ * growable byte buffers, string vectors and UTF-8 text hygiene.
+ */
+#ifndef PW_FEEDS_UTIL_H
+#define PW_FEEDS_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation: on failure these print "<2>out of memory" and exit(70). */
+void	*xmalloc(size_t n);
+void	*xcalloc(size_t n, size_t size);
+void	*xrealloc(void *p, size_t n);
+void	*xreallocarray(void *p, size_t n, size_t size);
+char	*xstrdup(const char *s);		/* xstrdup(NULL) == NULL */
+char	*xstrndup(const char *s, size_t n);
+char	*xasprintf(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer; data is always NUL-terminated once non-empty. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+void	 buf_init(struct buf *b);
+void	 buf_release(struct buf *b);		/* frees data, back to empty */
+void	 buf_reset(struct buf *b);		/* len = 0, keeps memory */
+void	 buf_add(struct buf *b, const void *p, size_t n);
+void	 buf_adds(struct buf *b, const char *s);
+void	 buf_addc(struct buf *b, char c);
+void	 buf_printf(struct buf *b, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 2, 0)));
+const char *buf_str(const struct buf *b);	/* "" when empty, never NULL */
+char	*buf_detach(struct buf *b);		/* caller frees; b empty after */
+
+/* A vector of owned strings. */
+struct strvec {
+	char	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+void	 strvec_init(struct strvec *sv);
+void	 strvec_release(struct strvec *sv);
+void	 strvec_push(struct strvec *sv, const char *s);	/* copies s */
+void	 strvec_push_take(struct strvec *sv, char *s);	/* takes s */
+bool	 strvec_contains(const struct strvec *sv, const char *s);
+void	 strvec_copy(struct strvec *dst, const struct strvec *src);
+
+/*
+ * Text hygiene for feed text.  utf8_clean appends src to dst, replacing
+ * invalid UTF-8 (overlong forms, surrogates, truncated sequences) with
+ * U+FFFD and dropping C0/C1 control characters other than \t \n \r.
+ */
+void	 utf8_clean(struct buf *dst, const char *src, size_t len);
+/* true if s[0..len) is valid UTF-8 (what utf8_clean would keep as is). */
+bool	 utf8_valid(const char *s, size_t len);
+/*
+ * Collapse runs of white space (space, tab, CR, LF) to one space and trim
+ * both ends, in place.  Returns s.
+ */
+char	*str_collapse_ws(char *s);
+/* Decode one UTF-8 code point at s (len bytes left); 0 bytes on error. */
+size_t	 utf8_decode(const char *s, size_t len, uint32_t *cp);
+/* Encode cp as UTF-8 into out (at least 4 bytes); returns bytes written. */
+size_t	 utf8_encode(uint32_t cp, char *out);
+
+/* Case-insensitive ASCII prefix test. */
+bool	 str_istarts(const char *s, const char *prefix);
+bool	 str_starts(const char *s, const char *prefix);
+bool	 str_ends(const char *s, const char *suffix);
+
+/*
+ * Time: RFC 3339 ("2026-04-12T22:09:25Z", fractions and offsets allowed)
+ * and RFC 822 ("Thu, 28 Nov 2024 00:00:00 -0500", obsolete zone names too).
+ * Both return (time_t)-1 when s is not a date.
+ */
+long long time_parse_rfc3339(const char *s);
+long long time_parse_rfc822(const char *s);
+long long time_parse_any(const char *s);	/* either form */
+/* Format t (UTC) as "2026-04-12T22:09:25Z" into out (>= 21 bytes). */
+void	 time_format_rfc3339(long long t, char *out, size_t outlen);
+
+/* Read a whole file (at most max bytes) into b; -1 and err on failure. */
+int	 file_read_all(const char *path, size_t max, struct buf *b,
+	    char *err, size_t errlen);
+
+/* Copy src into dst (at most dstlen-1 bytes), always terminated. */
+void	 str_copy(char *dst, size_t dstlen, const char *src);
+
+#endif
