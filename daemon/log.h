@@ -7,6 +7,7 @@
 #define PW_DAEMON_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LVL_ERR = 3,

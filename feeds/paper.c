@@ -1,0 +1,583 @@
+/*
+ * paper.c: the paper struct, arXiv identifier rules, merging, JSON form.
+ */
+#include "paper.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+struct paper *
+paper_new(void)
+{
+	struct paper *p = xcalloc(1, sizeof(*p));
+
+	p->published = -1;
+	p->updated = -1;
+	p->hf_date = -1;
+	p->upvotes = -1;
+	p->n_comments = -1;
+	return p;
+}
+
+void
+paper_free(struct paper *p)
+{
+	if (p == NULL)
+		return;
+	free(p->id);
+	free(p->title);
+	free(p->summary);
+	free(p->ai_summary);
+	for (size_t i = 0; i < p->n_authors; i++) {
+		free(p->authors[i].name);
+		free(p->authors[i].affiliation);
+	}
+	free(p->authors);
+	free(p->primary_category);
+	strvec_release(&p->categories);
+	strvec_release(&p->ai_keywords);
+	free(p->url);
+	free(p->url_abs);
+	free(p->url_pdf);
+	free(p->url_hf);
+	free(p->comment);
+	free(p->doi);
+	free(p->journal_ref);
+	strvec_release(&p->sources);
+	free(p);
+}
+
+void
+paper_set(char **field, const char *s)
+{
+	char *old = *field;
+
+	*field = xstrdup(s);
+	free(old);
+}
+
+void
+paper_add_author(struct paper *p, const char *name, const char *affiliation)
+{
+	p->authors = xreallocarray(p->authors, p->n_authors + 1,
+	    sizeof(*p->authors));
+	p->authors[p->n_authors].name = xstrdup(name);
+	p->authors[p->n_authors].affiliation = xstrdup(affiliation);
+	p->n_authors++;
+}
+
+struct paper *
+paper_dup(const struct paper *p)
+{
+	struct paper *d = paper_new();
+
+	d->id = xstrdup(p->id);
+	d->version = p->version;
+	d->is_arxiv = p->is_arxiv;
+	d->title = xstrdup(p->title);
+	d->summary = xstrdup(p->summary);
+	d->ai_summary = xstrdup(p->ai_summary);
+	for (size_t i = 0; i < p->n_authors; i++)
+		paper_add_author(d, p->authors[i].name,
+		    p->authors[i].affiliation);
+	d->primary_category = xstrdup(p->primary_category);
+	strvec_copy(&d->categories, &p->categories);
+	strvec_copy(&d->ai_keywords, &p->ai_keywords);
+	d->url = xstrdup(p->url);
+	d->url_abs = xstrdup(p->url_abs);
+	d->url_pdf = xstrdup(p->url_pdf);
+	d->url_hf = xstrdup(p->url_hf);
+	d->published = p->published;
+	d->updated = p->updated;
+	d->hf_date = p->hf_date;
+	d->comment = xstrdup(p->comment);
+	d->doi = xstrdup(p->doi);
+	d->journal_ref = xstrdup(p->journal_ref);
+	d->announce = p->announce;
+	d->upvotes = p->upvotes;
+	d->n_comments = p->n_comments;
+	strvec_copy(&d->sources, &p->sources);
+	return d;
+}
+
+/* arXiv identifiers */
+
+/* New style: YYMM.NNNN or YYMM.NNNNN.  Returns its length or 0. */
+static size_t
+new_style_len(const char *s)
+{
+	size_t i, n;
+
+	for (i = 0; i < 4; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	if (s[4] != '.')
+		return 0;
+	for (n = 0; isdigit((unsigned char)s[5 + n]); n++)
+		;
+	if (n != 4 && n != 5)
+		return 0;
+	return 5 + n;
+}
+
+/* Old style: archive(.SUB)?/YYMMNNN, e.g. hep-th/9901001, math.AG/0101001. */
+static size_t
+old_style_len(const char *s)
+{
+	size_t i = 0, n;
+
+	if (!islower((unsigned char)s[0]))
+		return 0;
+	while (islower((unsigned char)s[i]) || s[i] == '-')
+		i++;
+	if (s[i] == '.') {
+		i++;
+		if (!isupper((unsigned char)s[i]))
+			return 0;
+		while (isupper((unsigned char)s[i]))
+			i++;
+	}
+	if (s[i] != '/')
+		return 0;
+	i++;
+	for (n = 0; isdigit((unsigned char)s[i + n]); n++)
+		;
+	if (n != 7)
+		return 0;
+	return i + n;
+}
+
+/* Strip the known prefixes of abs/pdf URLs and OAI guids. */
+static const char *
+skip_id_prefix(const char *s)
+{
+	static const char *const hosts[] = { "arxiv.org/", "www.arxiv.org/",
+	    "export.arxiv.org/" };
+	static const char *const paths[] = { "abs/", "pdf/", "html/" };
+	const char *p = s;
+
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (str_istarts(p, "oai:arxiv.org:"))
+		return p + strlen("oai:arxiv.org:");
+	if (str_istarts(p, "arxiv:"))
+		return p + strlen("arxiv:");
+	if (str_istarts(p, "https://"))
+		p += 8;
+	else if (str_istarts(p, "http://"))
+		p += 7;
+	else
+		return p;
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		if (!str_istarts(p, hosts[i]))
+			continue;
+		p += strlen(hosts[i]);
+		for (size_t j = 0; j < sizeof(paths) / sizeof(paths[0]); j++)
+			if (str_starts(p, paths[j]))
+				return p + strlen(paths[j]);
+		return NULL;
+	}
+	return NULL;
+}
+
+int
+paper_arxiv_id(const char *s, char *id, size_t idlen, int *version)
+{
+	const char *p;
+	size_t n;
+	long v = 0;
+
+	if (s == NULL || (p = skip_id_prefix(s)) == NULL)
+		return -1;
+	if ((n = new_style_len(p)) == 0 && (n = old_style_len(p)) == 0)
+		return -1;
+	if (n >= idlen)
+		return -1;
+	if (p[n] == 'v' && isdigit((unsigned char)p[n + 1])) {
+		char *end;
+
+		v = strtol(p + n + 1, &end, 10);
+		if (v < 1 || v > 1000)
+			return -1;
+	} else if (isalnum((unsigned char)p[n])) {
+		return -1;
+	}
+	memcpy(id, p, n);
+	id[n] = '\0';
+	*version = (int)v;
+	return 0;
+}
+
+void
+paper_set_arxiv_id(struct paper *p, const char *id, int version)
+{
+	paper_set(&p->id, id);
+	p->version = version;
+	p->is_arxiv = true;
+	free(p->url_abs);
+	p->url_abs = xasprintf("https://arxiv.org/abs/%s", id);
+	if (p->url_pdf == NULL)
+		p->url_pdf = xasprintf("https://arxiv.org/pdf/%s", id);
+	free(p->url_hf);
+	p->url_hf = xasprintf("https://huggingface.co/papers/%s", id);
+}
+
+/* merge */
+
+static bool
+fill(char **dst, const char *src)
+{
+	if (*dst != NULL || src == NULL)
+		return false;
+	*dst = xstrdup(src);
+	return true;
+}
+
+static bool
+take_newer(char **dst, const char *src)
+{
+	if (src == NULL || (*dst != NULL && strcmp(*dst, src) == 0))
+		return false;
+	paper_set(dst, src);
+	return true;
+}
+
+static bool
+union_into(struct strvec *dst, const struct strvec *src)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < src->n; i++) {
+		if (!strvec_contains(dst, src->v[i])) {
+			strvec_push(dst, src->v[i]);
+			changed = true;
+		}
+	}
+	return changed;
+}
+
+static bool
+merge_text(struct paper *dst, const struct paper *src, bool newer)
+{
+	bool ch = false;
+
+	if (newer) {
+		ch |= take_newer(&dst->title, src->title);
+		ch |= take_newer(&dst->summary, src->summary);
+		ch |= take_newer(&dst->comment, src->comment);
+		ch |= take_newer(&dst->doi, src->doi);
+		ch |= take_newer(&dst->journal_ref, src->journal_ref);
+	} else {
+		ch |= fill(&dst->title, src->title);
+		ch |= fill(&dst->summary, src->summary);
+		ch |= fill(&dst->comment, src->comment);
+		ch |= fill(&dst->doi, src->doi);
+		ch |= fill(&dst->journal_ref, src->journal_ref);
+	}
+	if ((newer || dst->n_authors == 0) && src->n_authors > 0) {
+		bool same = dst->n_authors == src->n_authors;
+
+		for (size_t i = 0; same && i < src->n_authors; i++)
+			same = strcmp(dst->authors[i].name,
+			    src->authors[i].name) == 0;
+		if (!same) {
+			for (size_t i = 0; i < dst->n_authors; i++) {
+				free(dst->authors[i].name);
+				free(dst->authors[i].affiliation);
+			}
+			dst->n_authors = 0;
+			for (size_t i = 0; i < src->n_authors; i++)
+				paper_add_author(dst, src->authors[i].name,
+				    src->authors[i].affiliation);
+			ch = true;
+		}
+	}
+	return ch;
+}
+
+bool
+paper_merge(struct paper *dst, const struct paper *src)
+{
+	bool newer = src->version > dst->version;
+	bool ch = false;
+
+	ch |= merge_text(dst, src, newer);
+	if (newer) {
+		dst->version = src->version;
+		ch = true;
+	}
+	ch |= fill(&dst->ai_summary, src->ai_summary);
+	ch |= fill(&dst->primary_category, src->primary_category);
+	ch |= union_into(&dst->categories, &src->categories);
+	ch |= union_into(&dst->ai_keywords, &src->ai_keywords);
+	ch |= fill(&dst->url, src->url);
+	ch |= fill(&dst->url_abs, src->url_abs);
+	ch |= fill(&dst->url_pdf, src->url_pdf);
+	ch |= fill(&dst->url_hf, src->url_hf);
+	if (dst->published == -1 && src->published != -1) {
+		dst->published = src->published;
+		ch = true;
+	}
+	if (src->updated > dst->updated) {
+		dst->updated = src->updated;
+		ch = true;
+	}
+	if (dst->hf_date == -1 && src->hf_date != -1) {
+		dst->hf_date = src->hf_date;
+		ch = true;
+	}
+	if (src->upvotes > dst->upvotes) {
+		dst->upvotes = src->upvotes;
+		ch = true;
+	}
+	if (src->n_comments > dst->n_comments) {
+		dst->n_comments = src->n_comments;
+		ch = true;
+	}
+	if (dst->announce == PAPER_ANNOUNCE_NONE && src->announce) {
+		dst->announce = src->announce;
+		ch = true;
+	}
+	ch |= union_into(&dst->sources, &src->sources);
+	return ch;
+}
+
+/* announce types */
+
+static const char *const announce_names[] = {
+	[PAPER_ANNOUNCE_NONE] = NULL,
+	[PAPER_ANNOUNCE_NEW] = "new",
+	[PAPER_ANNOUNCE_CROSS] = "cross",
+	[PAPER_ANNOUNCE_REPLACE] = "replace",
+	[PAPER_ANNOUNCE_REPLACE_CROSS] = "replace-cross",
+};
+
+const char *
+paper_announce_name(enum paper_announce a)
+{
+	if ((size_t)a >= sizeof(announce_names) / sizeof(announce_names[0]))
+		return NULL;
+	return announce_names[a];
+}
+
+enum paper_announce
+paper_announce_parse(const char *s)
+{
+	for (size_t i = 1; i < sizeof(announce_names) / sizeof(announce_names[0]);
+	    i++)
+		if (s != NULL && strcasecmp(s, announce_names[i]) == 0)
+			return (enum paper_announce)i;
+	return PAPER_ANNOUNCE_NONE;
+}
+
+/* JSON */
+
+static void
+set_str(json_t *o, const char *k, const char *v)
+{
+	json_object_set_new(o, k, v ? json_string(v) : json_null());
+}
+
+static void
+set_time(json_t *o, const char *k, long long t)
+{
+	char tb[32];
+
+	if (t == -1) {
+		json_object_set_new(o, k, json_null());
+		return;
+	}
+	time_format_rfc3339(t, tb, sizeof(tb));
+	json_object_set_new(o, k, json_string(tb));
+}
+
+static json_t *
+strvec_json(const struct strvec *sv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+static json_t *
+paper_json_obj(const struct paper *p)
+{
+	json_t *o = json_object(), *a = json_array(), *aff = json_array();
+	json_t *links = json_object();
+	bool any_aff = false;
+
+	set_str(o, "id", p->id);
+	json_object_set_new(o, "version",
+	    p->version ? json_integer(p->version) : json_null());
+	set_str(o, "title", p->title);
+	for (size_t i = 0; i < p->n_authors; i++) {
+		json_array_append_new(a, json_string(p->authors[i].name));
+		json_array_append_new(aff, p->authors[i].affiliation ?
+		    json_string(p->authors[i].affiliation) : json_null());
+		any_aff |= p->authors[i].affiliation != NULL;
+	}
+	json_object_set_new(o, "authors", a);
+	if (any_aff)
+		json_object_set_new(o, "affiliations", aff);
+	else
+		json_decref(aff);
+	set_str(o, "summary", p->summary);
+	json_object_set_new(o, "categories", strvec_json(&p->categories));
+	set_str(o, "primary_category", p->primary_category);
+	set_time(o, "published", p->published);
+	set_time(o, "updated", p->updated);
+	set_str(o, "url", p->url ? p->url : p->url_abs);
+	set_str(o, "comment", p->comment);
+	set_str(o, "doi", p->doi);
+	set_str(o, "journal_ref", p->journal_ref);
+	set_str(o, "announce_type", paper_announce_name(p->announce));
+	set_str(o, "ai_summary", p->ai_summary);
+	json_object_set_new(o, "ai_keywords", strvec_json(&p->ai_keywords));
+	json_object_set_new(o, "upvotes",
+	    p->upvotes >= 0 ? json_integer(p->upvotes) : json_null());
+	json_object_set_new(o, "comments",
+	    p->n_comments >= 0 ? json_integer(p->n_comments) : json_null());
+	set_time(o, "hf_date", p->hf_date);
+	json_object_set_new(o, "sources", strvec_json(&p->sources));
+	set_str(links, "abs", p->url_abs);
+	set_str(links, "pdf", p->url_pdf);
+	set_str(links, "hf", p->url_hf);
+	json_object_set_new(o, "links", links);
+	return o;
+}
+
+void
+paper_to_json(const struct paper *p, struct buf *out)
+{
+	json_t *o = paper_json_obj(p);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	if (s == NULL) {	/* only when out of memory */
+		json_decref(o);
+		buf_adds(out, "{}");
+		return;
+	}
+	buf_adds(out, s);
+	free(s);
+	json_decref(o);
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static long long
+jtime(json_t *o, const char *k)
+{
+	const char *s = jstr(o, k);
+
+	return s ? time_parse_rfc3339(s) : -1;
+}
+
+static void
+jstrvec(json_t *o, const char *k, struct strvec *sv)
+{
+	json_t *a = json_object_get(o, k), *v;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			strvec_push(sv, json_string_value(v));
+}
+
+static int
+jint(json_t *o, const char *k, int dflt)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
+}
+
+struct paper *
+paper_from_json(const char *s, size_t len)
+{
+	json_t *o = json_loadb(s, len, 0, NULL), *a, *aff, *links, *v;
+	struct paper *p;
+	size_t i;
+
+	if (!json_is_object(o) || jstr(o, "id") == NULL) {
+		json_decref(o);
+		return NULL;
+	}
+	p = paper_new();
+	p->id = xstrdup(jstr(o, "id"));
+	p->version = jint(o, "version", 0);
+	p->title = xstrdup(jstr(o, "title"));
+	p->summary = xstrdup(jstr(o, "summary"));
+	p->ai_summary = xstrdup(jstr(o, "ai_summary"));
+	a = json_object_get(o, "authors");
+	aff = json_object_get(o, "affiliations");
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			paper_add_author(p, json_string_value(v),
+			    json_string_value(json_array_get(aff, i)));
+	jstrvec(o, "categories", &p->categories);
+	jstrvec(o, "ai_keywords", &p->ai_keywords);
+	jstrvec(o, "sources", &p->sources);
+	p->primary_category = xstrdup(jstr(o, "primary_category"));
+	p->published = jtime(o, "published");
+	p->updated = jtime(o, "updated");
+	p->hf_date = jtime(o, "hf_date");
+	p->comment = xstrdup(jstr(o, "comment"));
+	p->doi = xstrdup(jstr(o, "doi"));
+	p->journal_ref = xstrdup(jstr(o, "journal_ref"));
+	p->announce = paper_announce_parse(jstr(o, "announce_type"));
+	p->upvotes = jint(o, "upvotes", -1);
+	p->n_comments = jint(o, "comments", -1);
+	links = json_object_get(o, "links");
+	p->url_abs = xstrdup(jstr(links, "abs"));
+	p->url_pdf = xstrdup(jstr(links, "pdf"));
+	p->url_hf = xstrdup(jstr(links, "hf"));
+	p->url = xstrdup(jstr(o, "url"));
+	{
+		char id[64];
+		int ver;
+
+		p->is_arxiv = paper_arxiv_id(p->id, id, sizeof(id), &ver) == 0 &&
+		    strcmp(id, p->id) == 0;
+	}
+	json_decref(o);
+	return p;
+}
+
+/* lists */
+
+void
+paper_list_init(struct paper_list *l)
+{
+	l->v = NULL;
+	l->n = 0;
+	l->cap = 0;
+}
+
+void
+paper_list_release(struct paper_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		paper_free(l->v[i]);
+	free(l->v);
+	paper_list_init(l);
+}
+
+void
+paper_list_push_take(struct paper_list *l, struct paper *p)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n++] = p;
+}
