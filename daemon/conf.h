@@ -97,6 +97,7 @@ struct conf {
 	int		 fetch_timeout;	/* seconds, default 60 */
 	int		 stale_after;	/* seconds, default 2 days */
 	int		 max_attempts;	/* outbox tries before dead, 10 */
+	bool		 password_warning; /* holds a password, world-readable */
 	struct conf_smtp smtp;
 	struct conf_source *sources;
 	size_t		 n_sources;
