@@ -1,0 +1,38 @@
+/*
+ * channel.c: the table of delivery channels.
+ */
+#include "channel.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const struct chan_type *const chan_types[] = {
+	&chan_smtp,
+	&chan_mbox,
+	&chan_webhook,
+	&chan_stdout,
+	NULL,
+};
+
+const struct chan_type *
+chan_find(const char *name)
+{
+	for (size_t i = 0; chan_types[i] != NULL; i++)
+		if (strcmp(chan_types[i]->name, name) == 0)
+			return chan_types[i];
+	return NULL;
+}
+
+void
+outbox_msg_free(struct outbox_msg *m)
+{
+	if (m == NULL)
+		return;
+	free(m->channel);
+	free(m->dest);
+	free(m->subscription);
+	free(m->digest_id);
+	free(m->subject);
+	free(m->body);
+	free(m);
+}

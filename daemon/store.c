@@ -1,0 +1,830 @@
+/*
+ * store.c: every SQL statement of paperwatch.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#define STORE_SCHEMA_VERSION	1
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*put_paper;
+	sqlite3_stmt	*get_paper;
+	sqlite3_stmt	*add_match;
+};
+
+static const char schema[] =
+"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);\n"
+"CREATE TABLE IF NOT EXISTS feeds(\n"
+"  source TEXT PRIMARY KEY, etag TEXT, last_modified INTEGER,\n"
+"  last_poll INTEGER, last_ok INTEGER, last_new INTEGER,\n"
+"  feed_date INTEGER, next_poll INTEGER, n_fetched INTEGER,\n"
+"  n_total INTEGER, fails INTEGER, last_error TEXT);\n"
+"CREATE TABLE IF NOT EXISTS papers(\n"
+"  id TEXT PRIMARY KEY, version INTEGER, first_seen INTEGER NOT NULL,\n"
+"  changed INTEGER NOT NULL, json TEXT NOT NULL);\n"
+"CREATE INDEX IF NOT EXISTS papers_first ON papers(first_seen);\n"
+"CREATE TABLE IF NOT EXISTS subs(\n"
+"  name TEXT PRIMARY KEY, first INTEGER NOT NULL, last_digest INTEGER);\n"
+"CREATE TABLE IF NOT EXISTS matches(\n"
+"  sub TEXT NOT NULL, paper TEXT NOT NULL, version INTEGER NOT NULL,\n"
+"  score REAL NOT NULL, hits TEXT NOT NULL, matched INTEGER NOT NULL,\n"
+"  digest INTEGER,\n"	/* NULL: pending; 0: handled without a digest */
+"  PRIMARY KEY(sub, paper, version)) WITHOUT ROWID;\n"
+"CREATE INDEX IF NOT EXISTS matches_pending ON matches(sub, digest);\n"
+"CREATE TABLE IF NOT EXISTS digests(\n"
+"  id INTEGER PRIMARY KEY, sub TEXT NOT NULL, date TEXT NOT NULL,\n"
+"  created INTEGER NOT NULL, n_papers INTEGER NOT NULL);\n"
+"CREATE TABLE IF NOT EXISTS outbox(\n"
+"  id INTEGER PRIMARY KEY, digest INTEGER, sub TEXT NOT NULL,\n"
+"  channel TEXT NOT NULL, dest TEXT NOT NULL, subject TEXT,\n"
+"  body BLOB NOT NULL, state TEXT NOT NULL DEFAULT 'pending',\n"
+"  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,\n"
+"  created INTEGER NOT NULL, sent INTEGER, last_error TEXT);\n"
+"CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt);\n";
+
+static int
+db_err(struct store *st, char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+static int
+exec(struct store *st, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "database: %s", msg ? msg : "error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static sqlite3_stmt *
+prep(struct store *st, const char *sql, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		db_err(st, err, errlen, "database");
+		return NULL;
+	}
+	return s;
+}
+
+/* Create the file 0600 before SQLite does, so it never exists wider. */
+static int
+create_private(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600), saved;
+
+	if (fd == -1) {
+		saved = errno;
+		snprintf(err, errlen, "cannot open database '%s': %s%s", path,
+		    strerror(saved), saved == EACCES || saved == EROFS ?
+		    " (is StateDirectory= set in the unit?)" : "");
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+check_schema(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int v = 0;
+
+	if (exec(st, schema, err, errlen) == -1)
+		return -1;
+	s = prep(st, "SELECT value FROM meta WHERE key='schema'", err, errlen);
+	if (s == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (v > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "database schema %d is newer than this "
+		    "paperwatch (%d)", v, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return exec(st, "INSERT OR REPLACE INTO meta VALUES('schema','1')",
+	    err, errlen);
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errlen)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+
+	if (create_private(path, err, errlen) == -1)
+		goto fail;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open database '%s': %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+	    err, errlen) == -1 || check_schema(st, err, errlen) == -1) {
+		char tmp[256];
+
+		snprintf(tmp, sizeof(tmp), "%s", err);
+		snprintf(err, errlen, "database '%s': %s", path, tmp);
+		goto fail;
+	}
+	st->put_paper = prep(st, "INSERT OR REPLACE INTO papers(id, version, "
+	    "first_seen, changed, json) VALUES(?1, ?2, coalesce((SELECT "
+	    "first_seen FROM papers WHERE id=?1), ?3), ?3, ?4)", err, errlen);
+	st->get_paper = prep(st, "SELECT json FROM papers WHERE id=?1", err,
+	    errlen);
+	st->add_match = prep(st, "INSERT OR IGNORE INTO matches(sub, paper, "
+	    "version, score, hits, matched) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	    err, errlen);
+	if (!st->put_paper || !st->get_paper || !st->add_match)
+		goto fail;
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_finalize(st->put_paper);
+	sqlite3_finalize(st->get_paper);
+	sqlite3_finalize(st->add_match);
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	free(st);
+}
+
+int
+store_begin(struct store *st, char *err, size_t errlen)
+{
+	return exec(st, "BEGIN IMMEDIATE", err, errlen);
+}
+
+int
+store_commit(struct store *st, char *err, size_t errlen)
+{
+	return exec(st, "COMMIT", err, errlen);
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* helpers for columns */
+
+static char *
+col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+
+	return v ? xstrdup((const char *)v) : NULL;
+}
+
+static long long
+col_time(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(s, i);
+}
+
+static void
+bind_time(sqlite3_stmt *s, int i, long long t)
+{
+	if (t == -1)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, t);
+}
+
+static void
+bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* Step a statement that returns no rows, then finalize it. */
+static int
+step_done(struct store *st, sqlite3_stmt *s, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_err(st, err, errlen, "database");
+	return 0;
+}
+
+/* feeds */
+
+void
+store_feed_init(struct store_feed *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->last_modified = f->last_poll = f->last_ok = f->last_new = -1;
+	f->feed_date = f->next_poll = -1;
+}
+
+void
+store_feed_release(struct store_feed *f)
+{
+	free(f->etag);
+	free(f->last_error);
+	store_feed_init(f);
+}
+
+int
+store_feed_get(struct store *st, const char *source, struct store_feed *f,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "SELECT etag, last_modified, last_poll, "
+	    "last_ok, last_new, feed_date, next_poll, n_fetched, n_total, "
+	    "fails, last_error FROM feeds WHERE source=?1", err, errlen);
+	int rc;
+
+	store_feed_init(f);
+	if (s == NULL)
+		return -1;
+	bind_str(s, 1, source);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		f->etag = col_str(s, 0);
+		f->last_modified = col_time(s, 1);
+		f->last_poll = col_time(s, 2);
+		f->last_ok = col_time(s, 3);
+		f->last_new = col_time(s, 4);
+		f->feed_date = col_time(s, 5);
+		f->next_poll = col_time(s, 6);
+		f->n_fetched = sqlite3_column_int64(s, 7);
+		f->n_total = sqlite3_column_int64(s, 8);
+		f->fails = sqlite3_column_int(s, 9);
+		f->last_error = col_str(s, 10);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(st, err, errlen, "database");
+	return 0;
+}
+
+int
+store_feed_put(struct store *st, const char *source,
+    const struct store_feed *f, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO feeds VALUES(?1, "
+	    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", err, errlen);
+
+	if (s == NULL)
+		return -1;
+	bind_str(s, 1, source);
+	bind_str(s, 2, f->etag);
+	bind_time(s, 3, f->last_modified);
+	bind_time(s, 4, f->last_poll);
+	bind_time(s, 5, f->last_ok);
+	bind_time(s, 6, f->last_new);
+	bind_time(s, 7, f->feed_date);
+	bind_time(s, 8, f->next_poll);
+	sqlite3_bind_int64(s, 9, f->n_fetched);
+	sqlite3_bind_int64(s, 10, f->n_total);
+	sqlite3_bind_int(s, 11, f->fails);
+	bind_str(s, 12, f->last_error);
+	return step_done(st, s, err, errlen);
+}
+
+int
+store_feed_names(struct store *st, struct strvec *sv, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "SELECT source FROM feeds ORDER BY source",
+	    err, errlen);
+
+	if (s == NULL)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW)
+		strvec_push(sv, (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* papers */
+
+struct paper *
+store_get_paper(struct store *st, const char *id)
+{
+	struct paper *p = NULL;
+
+	sqlite3_reset(st->get_paper);
+	bind_str(st->get_paper, 1, id);
+	if (sqlite3_step(st->get_paper) == SQLITE_ROW)
+		p = paper_from_json(
+		    (const char *)sqlite3_column_text(st->get_paper, 0),
+		    (size_t)sqlite3_column_bytes(st->get_paper, 0));
+	sqlite3_reset(st->get_paper);
+	return p;
+}
+
+int
+store_put_paper(struct store *st, const struct paper *p, const char *source,
+    long long now, struct paper **merged, bool *fresh, bool *newer,
+    char *err, size_t errlen)
+{
+	struct paper *old = store_get_paper(st, p->id), *m;
+	struct buf json;
+	bool changed = true;
+	int rc;
+
+	*fresh = old == NULL || !strvec_contains(&old->sources, source);
+	*newer = old != NULL && p->version > old->version;
+	if (old != NULL) {
+		m = old;
+		changed = paper_merge(m, p);
+	} else {
+		m = paper_dup(p);
+	}
+	if (!strvec_contains(&m->sources, source)) {
+		strvec_push(&m->sources, source);
+		changed = true;
+	}
+	if (!changed) {
+		*merged = m;
+		return 0;
+	}
+	buf_init(&json);
+	paper_to_json(m, &json);
+	sqlite3_reset(st->put_paper);
+	bind_str(st->put_paper, 1, m->id);
+	sqlite3_bind_int(st->put_paper, 2, m->version);
+	sqlite3_bind_int64(st->put_paper, 3, now);
+	sqlite3_bind_text(st->put_paper, 4, json.data, (int)json.len,
+	    SQLITE_TRANSIENT);
+	rc = sqlite3_step(st->put_paper);
+	sqlite3_reset(st->put_paper);
+	buf_release(&json);
+	if (rc != SQLITE_DONE) {
+		paper_free(m);
+		return db_err(st, err, errlen, "database: storing a paper");
+	}
+	*merged = m;
+	return 0;
+}
+
+int
+store_papers_since(struct store *st, long long since, struct paper_list *out,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "SELECT json FROM papers WHERE "
+	    "first_seen >= ?1 ORDER BY first_seen, id", err, errlen);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, since);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct paper *p = paper_from_json(
+		    (const char *)sqlite3_column_text(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0));
+
+		if (p != NULL)
+			paper_list_push_take(out, p);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static long long
+count(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	long long n = 0;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+long long
+store_count_papers(struct store *st)
+{
+	return count(st, "SELECT count(*) FROM papers");
+}
+
+/* subscriptions */
+
+int
+store_sub_first(struct store *st, const char *sub, long long now,
+    long long *first, bool *is_new, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "SELECT first FROM subs WHERE name=?1",
+	    err, errlen);
+
+	if (s == NULL)
+		return -1;
+	bind_str(s, 1, sub);
+	*is_new = sqlite3_step(s) != SQLITE_ROW;
+	*first = *is_new ? now : sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (!*is_new)
+		return 0;
+	s = prep(st, "INSERT INTO subs(name, first) VALUES(?1, ?2)", err,
+	    errlen);
+	if (s == NULL)
+		return -1;
+	bind_str(s, 1, sub);
+	sqlite3_bind_int64(s, 2, now);
+	return step_done(st, s, err, errlen);
+}
+
+long long
+store_sub_last_digest(struct store *st, const char *sub)
+{
+	sqlite3_stmt *s = NULL;
+	long long t = -1;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT last_digest FROM subs WHERE "
+	    "name=?1", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	bind_str(s, 1, sub);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		t = col_time(s, 0);
+	sqlite3_finalize(s);
+	return t;
+}
+
+/* matches */
+
+static char *
+hits_json(const char *const *hits, size_t n)
+{
+	json_t *a = json_array();
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(hits[i]));
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s ? s : xstrdup("[]");
+}
+
+int
+store_add_match(struct store *st, const char *sub, const char *paper,
+    int version, double score, const char *const *hits, size_t n_hits,
+    long long now, char *err, size_t errlen)
+{
+	char *h = hits_json(hits, n_hits);
+	int rc;
+
+	sqlite3_reset(st->add_match);
+	bind_str(st->add_match, 1, sub);
+	bind_str(st->add_match, 2, paper);
+	sqlite3_bind_int(st->add_match, 3, version);
+	sqlite3_bind_double(st->add_match, 4, score);
+	bind_str(st->add_match, 5, h);
+	sqlite3_bind_int64(st->add_match, 6, now);
+	rc = sqlite3_step(st->add_match);
+	sqlite3_reset(st->add_match);
+	free(h);
+	if (rc != SQLITE_DONE)
+		return db_err(st, err, errlen, "database: recording a match");
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int
+store_pending(struct store *st, const char *sub, struct store_match **out,
+    size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "SELECT paper, max(score), hits, "
+	    "min(matched) FROM matches WHERE sub=?1 AND digest IS NULL "
+	    "GROUP BY paper ORDER BY max(score) DESC, paper", err, errlen);
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_str(s, 1, sub);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct store_match *m;
+		json_t *a, *v;
+		size_t i;
+
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		m = &(*out)[(*n)++];
+		m->paper = col_str(s, 0);
+		m->score = sqlite3_column_double(s, 1);
+		strvec_init(&m->hits);
+		a = json_loads((const char *)sqlite3_column_text(s, 2), 0, NULL);
+		json_array_foreach(a, i, v)
+			if (json_is_string(v))
+				strvec_push(&m->hits, json_string_value(v));
+		json_decref(a);
+		m->matched = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+void
+store_matches_free(struct store_match *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(m[i].paper);
+		strvec_release(&m[i].hits);
+	}
+	free(m);
+}
+
+long long
+store_count_pending(struct store *st)
+{
+	return count(st, "SELECT count(*) FROM matches WHERE digest IS NULL");
+}
+
+static int
+assign(struct store *st, const char *sub, const char *const *papers,
+    size_t n, long long digest, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE matches SET digest=?1 WHERE "
+	    "sub=?2 AND paper=?3 AND digest IS NULL", err, errlen);
+
+	if (s == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, digest);
+		bind_str(s, 2, sub);
+		bind_str(s, 3, papers[i]);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			return db_err(st, err, errlen, "database");
+		}
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+long long
+store_digest_new(struct store *st, const char *sub, const char *date,
+    long long now, const char *const *papers, size_t n,
+    const char *const *dropped, size_t n_dropped, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO digests(sub, date, created, "
+	    "n_papers) VALUES(?1, ?2, ?3, ?4)", err, errlen);
+	long long id;
+
+	if (s == NULL)
+		return -1;
+	bind_str(s, 1, sub);
+	bind_str(s, 2, date);
+	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_int64(s, 4, (long long)n);
+	if (step_done(st, s, err, errlen) == -1)
+		return -1;
+	id = sqlite3_last_insert_rowid(st->db);
+	if (assign(st, sub, papers, n, id, err, errlen) == -1 ||
+	    assign(st, sub, dropped, n_dropped, 0, err, errlen) == -1)
+		return -1;
+	s = prep(st, "UPDATE subs SET last_digest=?1 WHERE name=?2", err,
+	    errlen);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	bind_str(s, 2, sub);
+	if (step_done(st, s, err, errlen) == -1)
+		return -1;
+	return id;
+}
+
+/* outbox */
+
+int
+store_outbox_add(struct store *st, long long digest, const char *sub,
+    const char *channel, const char *dest, const char *subject,
+    const char *body, size_t len, long long now, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO outbox(digest, sub, channel, "
+	    "dest, subject, body, next_attempt, created) VALUES(?1, ?2, ?3, "
+	    "?4, ?5, ?6, ?7, ?7)", err, errlen);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, digest);
+	bind_str(s, 2, sub);
+	bind_str(s, 3, channel);
+	bind_str(s, 4, dest);
+	bind_str(s, 5, subject);
+	sqlite3_bind_blob(s, 6, body, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 7, now);
+	return step_done(st, s, err, errlen);
+}
+
+int
+store_outbox_due(struct store *st, long long now, size_t limit,
+    struct outbox_msg ***out, size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id, digest, sub, channel, dest, "
+	    "subject, body, attempts FROM outbox WHERE state='pending' AND "
+	    "next_attempt <= ?1 ORDER BY channel, id LIMIT ?2", err, errlen);
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, (long long)limit);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct outbox_msg *m = xcalloc(1, sizeof(*m));
+		size_t len = (size_t)sqlite3_column_bytes(s, 6);
+
+		m->id = sqlite3_column_int64(s, 0);
+		m->digest_id = xasprintf("%lld", sqlite3_column_int64(s, 1));
+		m->subscription = col_str(s, 2);
+		m->channel = col_str(s, 3);
+		m->dest = col_str(s, 4);
+		m->subject = col_str(s, 5);
+		m->body = xmalloc(len + 1);
+		if (len)
+			memcpy(m->body, sqlite3_column_blob(s, 6), len);
+		m->body[len] = '\0';
+		m->body_len = len;
+		m->attempts = sqlite3_column_int(s, 7);
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		(*out)[(*n)++] = m;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+void
+store_outbox_free(struct outbox_msg **m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		outbox_msg_free(m[i]);
+	free(m);
+}
+
+int
+store_outbox_sent(struct store *st, long long id, long long now, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE outbox SET state='sent', sent=?2, "
+	    "attempts=attempts+1, last_error=NULL, body=x'' WHERE id=?1",
+	    err, errlen);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	return step_done(st, s, err, errlen);
+}
+
+int
+store_outbox_failed(struct store *st, long long id, bool dead, long long next,
+    const char *why, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE outbox SET state=?2, "
+	    "attempts=attempts+1, next_attempt=?3, last_error=?4 WHERE id=?1",
+	    err, errlen);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	bind_str(s, 2, dead ? "dead" : "pending");
+	sqlite3_bind_int64(s, 3, next);
+	bind_str(s, 4, why);
+	return step_done(st, s, err, errlen);
+}
+
+int
+store_outbox_list(struct store *st, struct store_outbox_row **out, size_t *n,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id, sub, channel, dest, state, "
+	    "attempts, next_attempt, created, last_error FROM outbox WHERE "
+	    "state != 'sent' ORDER BY id", err, errlen);
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct store_outbox_row *r;
+
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		r = &(*out)[(*n)++];
+		r->id = sqlite3_column_int64(s, 0);
+		r->sub = col_str(s, 1);
+		r->channel = col_str(s, 2);
+		r->dest = col_str(s, 3);
+		r->state = col_str(s, 4);
+		r->attempts = sqlite3_column_int(s, 5);
+		r->next_attempt = sqlite3_column_int64(s, 6);
+		r->created = sqlite3_column_int64(s, 7);
+		r->last_error = col_str(s, 8);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+void
+store_outbox_rows_free(struct store_outbox_row *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].sub);
+		free(r[i].channel);
+		free(r[i].dest);
+		free(r[i].state);
+		free(r[i].last_error);
+	}
+	free(r);
+}
+
+int
+store_outbox_retry(struct store *st, long long id, long long now, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, id < 0 ?
+	    "UPDATE outbox SET state='pending', next_attempt=?2 WHERE "
+	    "state != 'sent' AND ?1 < 0" :
+	    "UPDATE outbox SET state='pending', next_attempt=?2 WHERE "
+	    "state != 'sent' AND id=?1", err, errlen);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	if (step_done(st, s, err, errlen) == -1)
+		return -1;
+	if (id >= 0 && sqlite3_changes(st->db) == 0) {
+		snprintf(err, errlen, "no unsent outbox message %lld", id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_outbox_drop(struct store *st, long long id, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM outbox WHERE id=?1 AND "
+	    "state != 'sent'", err, errlen);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (step_done(st, s, err, errlen) == -1)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		snprintf(err, errlen, "no unsent outbox message %lld", id);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_outbox_counts(struct store *st, long long *pending, long long *retrying,
+    long long *dead, long long *sent)
+{
+	*pending = count(st, "SELECT count(*) FROM outbox WHERE "
+	    "state='pending'");
+	*retrying = count(st, "SELECT count(*) FROM outbox WHERE "
+	    "state='pending' AND attempts > 0");
+	*dead = count(st, "SELECT count(*) FROM outbox WHERE state='dead'");
+	*sent = count(st, "SELECT count(*) FROM outbox WHERE state='sent'");
+}
