@@ -1,0 +1,1199 @@
+/*
+ * cycle.c: poll -> parse -> store/merge -> match -> digest -> outbox ->
+ * deliver.  This is the one place that connects the stages.
+ */
+#include "cycle.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../feeds/fetch.h"
+#include "../feeds/source.h"
+#include "deliver/channel.h"
+#include "digest.h"
+#include "log.h"
+#include "mail.h"
+#include "match.h"
+#include "schedule.h"
+
+#define CYCLE_MAX_PAGES		50	/* per source and poll */
+#define CYCLE_ARXIV_API_PAGE	200	/* entries per API request */
+#define CYCLE_ARXIV_INTERVAL	3.0	/* seconds between API requests */
+#define CYCLE_DEFAULT_INTERVAL	3600	/* seconds between polls */
+#define CYCLE_RETRY_BASE	60	/* first retry after a failed send */
+#define CYCLE_RETRY_MAX		(6 * 3600)
+#define CYCLE_OUTBOX_BATCH	500
+
+struct cycle {
+	const struct conf	*conf;
+	struct store		*st;
+	struct matcher		*matcher;
+	struct digest_renderer	*renderer;
+	struct schedule		*schedules;	/* one per subscription */
+	unsigned		 seed;
+	volatile sig_atomic_t	 stop;
+	char			 host[256];	/* Message-ID domain */
+};
+
+/* setup */
+
+static char *
+templates_dir(const struct conf *c)
+{
+	const char *env = getenv("PAPERWATCH_DATADIR");
+	char exe[4096];
+	ssize_t n;
+
+	if (c->data_dir != NULL)
+		return xstrdup(c->data_dir);
+	if (env != NULL)
+		return xasprintf("%s/templates", env);
+	if (access(PW_DATADIR "/templates/text.mustache", R_OK) == 0)
+		return xstrdup(PW_DATADIR "/templates");
+	/* running from the build tree: BUILD/paperwatch -> ./templates */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		char *slash, *d;
+
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		d = xasprintf("%s/../templates", exe);
+		if (access(d, R_OK) == 0)
+			return d;
+		free(d);
+	}
+	return xstrdup(PW_DATADIR "/templates");
+}
+
+static struct matcher *
+build_matcher(const struct conf *c, char *err, size_t errlen)
+{
+	struct match_spec *specs = xcalloc(c->n_subs + 1, sizeof(*specs));
+	struct matcher *m;
+
+	for (size_t i = 0; i < c->n_subs; i++) {
+		const struct conf_sub *s = &c->subs[i];
+
+		specs[i].name = s->name;
+		specs[i].query = s->query;
+		specs[i].keywords = (const char *const *)s->keywords.v;
+		specs[i].n_keywords = s->keywords.n;
+		specs[i].exclude = (const char *const *)s->exclude.v;
+		specs[i].n_exclude = s->exclude.n;
+	}
+	m = match_new(specs, c->n_subs, err, errlen, NULL);
+	free(specs);
+	return m;
+}
+
+static void
+mail_domain(const struct conf *c, char *out, size_t outlen)
+{
+	const char *at = c->smtp.from ? strrchr(c->smtp.from, '@') : NULL;
+	size_t n = 0;
+
+	if (at != NULL) {
+		at++;
+		while (at[n] && at[n] != '>' && !isspace((unsigned char)at[n]))
+			n++;
+	}
+	if (n > 0 && n < outlen) {
+		memcpy(out, at, n);
+		out[n] = '\0';
+		return;
+	}
+	if (gethostname(out, outlen) != 0 || out[0] == '\0')
+		str_copy(out, outlen, "localhost");
+	out[outlen - 1] = '\0';
+}
+
+struct cycle *
+cycle_new(const struct conf *c, struct store *st, char *err, size_t errlen)
+{
+	struct cycle *cy = xcalloc(1, sizeof(*cy));
+	char *dir;
+
+	cy->conf = c;
+	cy->st = st;
+	cy->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	mail_domain(c, cy->host, sizeof(cy->host));
+	if ((cy->matcher = build_matcher(c, err, errlen)) == NULL)
+		goto fail;
+	dir = templates_dir(c);
+	cy->renderer = digest_renderer_new(c->template_dir, dir);
+	free(dir);
+	cy->schedules = xcalloc(c->n_subs + 1, sizeof(*cy->schedules));
+	for (size_t i = 0; i < c->n_subs; i++) {
+		char e[256];
+
+		if (schedule_parse(c->subs[i].schedule, c->subs[i].timezone,
+		    &cy->schedules[i], e, sizeof(e)) == -1) {
+			snprintf(err, errlen, "subscription '%s': %s",
+			    c->subs[i].name, e);
+			goto fail;
+		}
+	}
+	return cy;
+fail:
+	cycle_free(cy);
+	return NULL;
+}
+
+void
+cycle_free(struct cycle *cy)
+{
+	if (cy == NULL)
+		return;
+	match_free(cy->matcher);
+	digest_renderer_free(cy->renderer);
+	if (cy->schedules != NULL)
+		for (size_t i = 0; i < cy->conf->n_subs; i++)
+			schedule_release(&cy->schedules[i]);
+	free(cy->schedules);
+	free(cy);
+}
+
+void
+cycle_request_stop(struct cycle *cy)
+{
+	cy->stop = 1;
+}
+
+/* URLs */
+
+static void
+url_escape(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || strchr("-._~:", c) != NULL) {
+			buf_addc(b, (char)c);
+		} else {
+			buf_addc(b, '%');
+			buf_addc(b, hex[c >> 4]);
+			buf_addc(b, hex[c & 15]);
+		}
+	}
+}
+
+static int
+api_page_size(const struct conf_source *s)
+{
+	return s->max_results < CYCLE_ARXIV_API_PAGE ? s->max_results :
+	    CYCLE_ARXIV_API_PAGE;
+}
+
+char *
+cycle_source_url(const struct conf_source *s, int page)
+{
+	struct buf b;
+
+	if (s->url != NULL)
+		return page == 0 ? xstrdup(s->url) : NULL;
+	buf_init(&b);
+	if (strcmp(s->type, "arxiv-api") == 0) {
+		struct buf q;
+
+		buf_init(&q);
+		if (s->query != NULL)
+			buf_adds(&q, s->query);
+		for (size_t i = 0; s->query == NULL && i < s->categories.n; i++)
+			buf_printf(&q, "%scat:%s", i ? " OR " : "",
+			    s->categories.v[i]);
+		buf_adds(&b, "https://export.arxiv.org/api/query?search_query=");
+		url_escape(&b, buf_str(&q));
+		buf_printf(&b, "&sortBy=submittedDate&sortOrder=descending"
+		    "&start=%d&max_results=%d", page * api_page_size(s),
+		    api_page_size(s));
+		buf_release(&q);
+	} else if (strcmp(s->type, "arxiv-rss") == 0) {
+		if (page > 0)
+			return NULL;
+		buf_adds(&b, "https://rss.arxiv.org/rss/");
+		for (size_t i = 0; i < s->categories.n; i++) {
+			if (i)
+				buf_addc(&b, '+');
+			url_escape(&b, s->categories.v[i]);
+		}
+	} else if (strcmp(s->type, "hf-daily") == 0) {
+		buf_adds(&b, "https://huggingface.co/api/daily_papers");
+		buf_printf(&b, "?limit=%d&p=%d", s->limit > 0 ? s->limit : 100,
+		    page);
+		if (s->date != NULL) {
+			buf_adds(&b, "&date=");
+			url_escape(&b, s->date);
+		}
+	} else {
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+/* Whether source s needs another page after page (which gave info). */
+static bool
+wants_next_page(const struct conf_source *s, int page,
+    const struct source_info *info, size_t got_total, size_t got_page)
+{
+	if (s->url != NULL || page + 1 >= CYCLE_MAX_PAGES || got_page == 0)
+		return false;
+	if (strcmp(s->type, "arxiv-api") == 0)
+		return got_total < (size_t)s->max_results &&
+		    info->total_results > (long long)got_total;
+	if (strcmp(s->type, "hf-daily") == 0)
+		return got_page >= (size_t)(s->limit > 0 ? s->limit : 100);
+	return false;
+}
+
+/* polling */
+
+struct poll_src {
+	const struct conf_source	*cs;
+	const struct source_type	*type;
+	struct fetch_job		 job;
+	char				*url;
+	struct source_stream		*stream;
+	struct source_info		 info;
+	struct paper_list		 papers;	/* every page */
+	size_t				 page_items;
+	int				 page;
+	bool				 active;	/* fetched this round */
+	bool				 failed;
+	bool				 not_modified;
+	char				 err[256];
+	struct store_feed		 feed;
+};
+
+static int
+on_paper(struct paper *p, void *arg)
+{
+	struct poll_src *ps = arg;
+
+	if (p->id == NULL) {		/* an item without any identity */
+		paper_free(p);
+		return 0;
+	}
+	paper_list_push_take(&ps->papers, p);
+	ps->page_items++;
+	return 0;
+}
+
+static int
+on_data(struct fetch_job *job, const char *buf, size_t len)
+{
+	struct poll_src *ps = job->arg;
+
+	if (source_stream_push(ps->stream, buf, len, job->err,
+	    sizeof(job->err)) == -1)
+		return -1;
+	return 0;
+}
+
+static bool
+host_is_arxiv_api(const char *url)
+{
+	return strstr(url, "export.arxiv.org/api") != NULL ||
+	    strstr(url, "arxiv.org/api/query") != NULL;
+}
+
+static void
+start_page(struct poll_src *ps)
+{
+	char *url = cycle_source_url(ps->cs, ps->page);
+
+	free(ps->url);
+	ps->url = url;
+	source_info_release(&ps->info);
+	source_info_init(&ps->info);
+	source_stream_free(ps->stream);
+	ps->stream = source_stream_new(ps->type, on_paper, ps, &ps->info);
+	ps->page_items = 0;
+	fetch_job_release(&ps->job);
+	memset(&ps->job, 0, sizeof(ps->job));
+	ps->job.url = ps->url;
+	ps->job.etag = ps->page == 0 ? ps->feed.etag : NULL;
+	ps->job.last_modified = ps->page == 0 ? ps->feed.last_modified : -1;
+	ps->job.min_interval = host_is_arxiv_api(url) ? CYCLE_ARXIV_INTERVAL :
+	    0;
+	ps->job.on_data = on_data;
+	ps->job.arg = ps;
+	ps->active = true;
+}
+
+/* After a round: finish the parse of each active source. */
+static void
+finish_page(struct poll_src *ps)
+{
+	struct fetch_job *j = &ps->job;
+	char err[256];
+
+	ps->active = false;
+	switch (j->status) {
+	case FETCH_OK:
+		if (source_stream_end(ps->stream, err, sizeof(err)) == -1) {
+			ps->failed = true;
+			snprintf(ps->err, sizeof(ps->err), "%s", err);
+		}
+		return;
+	case FETCH_NOT_MODIFIED:
+		ps->not_modified = true;
+		return;
+	case FETCH_RETRY_LATER:
+	case FETCH_FAILED:
+		ps->failed = true;
+		snprintf(ps->err, sizeof(ps->err), "%s", j->err[0] ? j->err :
+		    "fetch failed");
+		return;
+	}
+}
+
+static void
+run_rounds(struct cycle *cy, struct poll_src *ps, size_t n)
+{
+	struct fetch_opts o = {
+		.user_agent = cy->conf->user_agent,
+		.max_size = cy->conf->max_response_size,
+		.timeout = cy->conf->fetch_timeout,
+	};
+	struct fetch_job **jobs = xcalloc(n + 1, sizeof(*jobs));
+
+	for (int round = 0; round < CYCLE_MAX_PAGES; round++) {
+		size_t k = 0;
+		bool api = false;
+
+		for (size_t i = 0; i < n; i++) {
+			if (!ps[i].active)
+				continue;
+			jobs[k++] = &ps[i].job;
+			api |= ps[i].job.min_interval > 0;
+		}
+		if (k == 0)
+			break;
+		if (round > 0 && api)	/* fetch spaces jobs within a run */
+			sleep((unsigned)CYCLE_ARXIV_INTERVAL);
+		fetch_run(&o, jobs, k);
+		for (size_t i = 0; i < n; i++) {
+			if (!ps[i].active)
+				continue;
+			finish_page(&ps[i]);
+			if (ps[i].failed || ps[i].not_modified)
+				continue;
+			if (wants_next_page(ps[i].cs, ps[i].page, &ps[i].info,
+			    ps[i].papers.n, ps[i].page_items)) {
+				ps[i].page++;
+				start_page(&ps[i]);
+			}
+		}
+	}
+	free(jobs);
+}
+
+static bool
+announce_wanted(const struct conf_source *cs, const struct paper *p)
+{
+	const char *a = paper_announce_name(p->announce);
+
+	if (a == NULL || strcmp(cs->type, "arxiv-rss") != 0)
+		return true;
+	return strvec_contains(&cs->announce, a);
+}
+
+struct match_ctx {
+	struct cycle		*cy;
+	const char		*source;
+	const struct paper	*paper;
+	bool			 fresh;
+	bool			 newer;
+	long long		 now;
+	size_t			 added;
+	int			 failed;
+	char			 err[256];
+};
+
+static void
+on_match(const struct match_result *r, void *arg)
+{
+	struct match_ctx *mc = arg;
+	const struct conf_sub *sub = &mc->cy->conf->subs[r->sub];
+	int rc;
+
+	if (!conf_sub_reads(sub, mc->source))
+		return;
+	if (!mc->fresh && !(mc->newer && sub->replacements))
+		return;
+	rc = store_add_match(mc->cy->st, sub->name, mc->paper->id,
+	    sub->replacements ? mc->paper->version : 0, r->score, r->hits,
+	    r->n_hits, mc->now, mc->err, sizeof(mc->err));
+	if (rc == -1)
+		mc->failed = 1;
+	else
+		mc->added += (size_t)rc;
+}
+
+/* Store papers seen by source and match what is new; in a transaction. */
+static int
+ingest_locked(struct cycle *cy, const char *source,
+    const struct conf_source *cs, struct paper_list *papers, long long now,
+    struct cycle_stats *stats, char *err, size_t errlen)
+{
+	struct match_ctx mc = { .cy = cy, .source = source, .now = now };
+
+	for (size_t i = 0; i < papers->n; i++) {
+		struct paper *merged = NULL;
+
+		if (cs != NULL && !announce_wanted(cs, papers->v[i]))
+			continue;
+		if (store_put_paper(cy->st, papers->v[i], source, now,
+		    &merged, &mc.fresh, &mc.newer, err, errlen) == -1)
+			return -1;
+		if (mc.fresh || mc.newer) {
+			mc.paper = merged;
+			stats->papers_new += mc.fresh;
+			match_paper(cy->matcher, merged, source, on_match, &mc);
+		}
+		paper_free(merged);
+		if (mc.failed) {
+			snprintf(err, errlen, "%s", mc.err);
+			return -1;
+		}
+	}
+	stats->matches += mc.added;
+	return 0;
+}
+
+int
+cycle_ingest(struct cycle *cy, const char *source, struct paper_list *papers,
+    long long now, struct cycle_stats *stats, char *err, size_t errlen)
+{
+	const struct conf_source *cs = conf_find_source(cy->conf, source);
+
+	if (store_begin(cy->st, err, errlen) == -1)
+		return -1;
+	if (ingest_locked(cy, source, cs, papers, now, stats, err,
+	    errlen) == -1 || store_commit(cy->st, err, errlen) == -1) {
+		store_rollback(cy->st);
+		return -1;
+	}
+	return 0;
+}
+
+static long long
+next_poll_time(struct cycle *cy, const struct conf_source *cs, long long now)
+{
+	long long iv = cs->interval > 0 ? cs->interval :
+	    CYCLE_DEFAULT_INTERVAL;
+
+	if (cs->interval == 0 && strcmp(cs->type, "arxiv-rss") == 0)
+		return schedule_arxiv_next_poll(now,
+		    schedule_jitter(600, &cy->seed));
+	return now + schedule_jitter(iv, &cy->seed);
+}
+
+static void
+record_poll(struct cycle *cy, struct poll_src *ps, long long now,
+    struct cycle_stats *stats)
+{
+	const char *name = ps->cs->name;
+	char err[512], safe[300];
+	struct store_feed *f = &ps->feed;
+	int rc = 0;
+
+	f->last_poll = now;
+	f->next_poll = next_poll_time(cy, ps->cs, now);
+	if (ps->failed) {
+		f->fails++;
+		free(f->last_error);
+		f->last_error = xstrdup(ps->err);
+		stats->sources_failed++;
+		log_warn("fetch: source '%s': %s", name,
+		    log_safe(ps->err, safe, sizeof(safe)));
+		/* a failed or partial fetch never marks anything as seen */
+		if (ps->job.status == FETCH_RETRY_LATER &&
+		    ps->job.retry_after > 0)
+			f->next_poll = now + ps->job.retry_after;
+		else if (f->fails > 1)
+			f->next_poll = now + (f->next_poll - now) / 4;
+		goto save;
+	}
+	stats->sources_ok++;
+	f->fails = 0;
+	free(f->last_error);
+	f->last_error = NULL;
+	f->last_ok = now;
+	if (ps->not_modified) {
+		log_info("fetch: source '%s': not modified", name);
+		goto save;
+	}
+	free(f->etag);
+	f->etag = xstrdup(ps->job.new_etag);
+	f->last_modified = ps->job.new_last_modified;
+	f->feed_date = ps->info.updated;
+	f->n_fetched = (long long)ps->papers.n;
+	f->n_total += (long long)ps->papers.n;
+	stats->papers_fetched += ps->papers.n;
+	{
+		size_t before = stats->papers_new;
+
+		rc = cycle_ingest(cy, name, &ps->papers, now, stats, err,
+		    sizeof(err));
+		if (rc == 0 && stats->papers_new > before)
+			f->last_new = now;
+		log_info("fetch: source '%s': %zu papers, %zu new", name,
+		    ps->papers.n, stats->papers_new - before);
+	}
+	if (rc == -1) {
+		log_err("store: source '%s': %s", name, err);
+		return;	/* keep the old feed state: refetch next time */
+	}
+save:
+	if (store_feed_put(cy->st, name, f, err, sizeof(err)) == -1)
+		log_err("store: source '%s': %s", name, err);
+}
+
+/* Match papers stored in the last backfill_days for a new subscription. */
+static void
+backfill(struct cycle *cy, size_t si, long long now, struct cycle_stats *stats)
+{
+	const struct conf_sub *sub = &cy->conf->subs[si];
+	struct paper_list pl;
+	char err[256];
+
+	paper_list_init(&pl);
+	if (store_papers_since(cy->st, now - sub->backfill_days * 86400LL, &pl,
+	    err, sizeof(err)) == -1) {
+		log_err("store: %s", err);
+		return;
+	}
+	for (size_t i = 0; i < pl.n; i++) {
+		struct match_ctx mc = { .cy = cy, .paper = pl.v[i],
+		    .fresh = true, .now = now };
+
+		for (size_t k = 0; k < pl.v[i]->sources.n && !mc.added; k++) {
+			mc.source = pl.v[i]->sources.v[k];
+			match_paper(cy->matcher, pl.v[i], mc.source, on_match,
+			    &mc);
+		}
+		stats->matches += mc.added;
+	}
+	log_info("match: subscription '%s': backfilled %zu papers of the last "
+	    "%d days", sub->name, pl.n, sub->backfill_days);
+	paper_list_release(&pl);
+}
+
+/*
+ * Record new subscriptions: they start with the papers seen from their
+ * first cycle on (or backfill_days back), never the whole backlog.
+ */
+void
+cycle_register(struct cycle *cy, long long now, struct cycle_stats *stats)
+{
+	for (size_t i = 0; i < cy->conf->n_subs; i++) {
+		long long first;
+		bool is_new;
+		char err[256];
+
+		if (store_sub_first(cy->st, cy->conf->subs[i].name, now,
+		    &first, &is_new, err, sizeof(err)) == -1) {
+			log_err("store: %s", err);
+			continue;
+		}
+		if (is_new && cy->conf->subs[i].backfill_days > 0)
+			backfill(cy, i, now, stats);
+	}
+}
+
+size_t
+cycle_poll(struct cycle *cy, bool force, long long now,
+    struct cycle_stats *stats)
+{
+	const struct conf *c = cy->conf;
+	struct poll_src *ps = xcalloc(c->n_sources + 1, sizeof(*ps));
+	size_t n = 0, failed = 0;
+
+	cycle_register(cy, now, stats);
+	for (size_t i = 0; i < c->n_sources; i++) {
+		struct poll_src *p = &ps[n];
+		char err[256];
+
+		store_feed_init(&p->feed);
+		if (store_feed_get(cy->st, c->sources[i].name, &p->feed, err,
+		    sizeof(err)) == -1) {
+			log_err("store: %s", err);
+			store_feed_release(&p->feed);
+			continue;
+		}
+		if (!force && p->feed.next_poll > now) {
+			store_feed_release(&p->feed);
+			continue;
+		}
+		p->cs = &c->sources[i];
+		p->type = source_find(p->cs->type);
+		source_info_init(&p->info);
+		paper_list_init(&p->papers);
+		start_page(p);
+		n++;
+	}
+	run_rounds(cy, ps, n);
+	for (size_t i = 0; i < n; i++) {
+		record_poll(cy, &ps[i], now, stats);
+		failed += ps[i].failed;
+		fetch_job_release(&ps[i].job);
+		source_stream_free(ps[i].stream);
+		source_info_release(&ps[i].info);
+		paper_list_release(&ps[i].papers);
+		store_feed_release(&ps[i].feed);
+		free(ps[i].url);
+	}
+	free(ps);
+	return failed;
+}
+
+/* digests */
+
+static bool
+sub_due(struct cycle *cy, size_t i, long long now)
+{
+	long long last = store_sub_last_digest(cy->st, cy->conf->subs[i].name);
+	const struct schedule *s = &cy->schedules[i];
+
+	if (s->kind == SCHEDULE_IMMEDIATE)
+		return true;
+	if (last < 0) {		/* never sent: due at the first slot */
+		long long first;
+		bool is_new;
+		char err[64];
+
+		if (store_sub_first(cy->st, cy->conf->subs[i].name, now, &first,
+		    &is_new, err, sizeof(err)) == -1)
+			return false;
+		return schedule_next(s, first, -1) <= now;
+	}
+	return schedule_next(s, last, last) <= now;
+}
+
+struct built {
+	struct digest_item	*items;
+	size_t			 n;
+	struct paper		**papers;
+	const char		**ids;
+	const char		**dropped;
+	size_t			 n_dropped;
+	struct store_match	*m;
+	size_t			 n_m;
+};
+
+static void
+built_release(struct built *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		paper_free(b->papers[i]);
+	free(b->items);
+	free(b->papers);
+	free(b->ids);
+	free(b->dropped);
+	store_matches_free(b->m, b->n_m);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Load sub's pending matches, apply min_score and max_papers. */
+static int
+build_items(struct cycle *cy, const struct conf_sub *sub, struct built *b,
+    char *err, size_t errlen)
+{
+	memset(b, 0, sizeof(*b));
+	if (store_pending(cy->st, sub->name, &b->m, &b->n_m, err, errlen) == -1)
+		return -1;
+	b->items = xcalloc(b->n_m + 1, sizeof(*b->items));
+	b->papers = xcalloc(b->n_m + 1, sizeof(*b->papers));
+	b->ids = xcalloc(b->n_m + 1, sizeof(*b->ids));
+	b->dropped = xcalloc(b->n_m + 1, sizeof(*b->dropped));
+	for (size_t i = 0; i < b->n_m; i++) {
+		struct store_match *m = &b->m[i];
+		struct paper *p;
+
+		if (m->score < sub->min_score || (sub->max_papers > 0 &&
+		    b->n >= (size_t)sub->max_papers) ||
+		    (p = store_get_paper(cy->st, m->paper)) == NULL) {
+			b->dropped[b->n_dropped++] = m->paper;
+			continue;
+		}
+		b->papers[b->n] = p;
+		b->ids[b->n] = m->paper;
+		b->items[b->n].paper = p;
+		b->items[b->n].score = m->score;
+		b->items[b->n].hits = (const char *const *)m->hits.v;
+		b->items[b->n].n_hits = m->hits.n;
+		b->n++;
+	}
+	return 0;
+}
+
+/* FNV-1a, for stable per-recipient Message-IDs. */
+static unsigned long long
+fnv1a(const char *s)
+{
+	unsigned long long h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+struct rendered {
+	struct strvec	text;
+	struct strvec	html;
+	char		*subject;
+};
+
+static void
+sub_subject(const struct conf_sub *sub, const struct digest *d, char **out)
+{
+	if (sub->subject != NULL) {
+		*out = xasprintf("%s (%s)", sub->subject, d->date);
+		return;
+	}
+	*out = xasprintf("Papers for %s: %s (%zu paper%s)", d->date,
+	    sub->name, d->n_items, d->n_items == 1 ? "" : "s");
+}
+
+static int
+queue_mail(struct cycle *cy, const struct conf_sub *sub,
+    const struct digest *d, long long digest_id, long long now,
+    char *err, size_t errlen)
+{
+	struct rendered r;
+	struct buf msg, text;
+	int rc = -1;
+	char e[512];
+
+	memset(&r, 0, sizeof(r));
+	buf_init(&msg);
+	buf_init(&text);
+	if (digest_render(cy->renderer, d, "text", &r.text, e, sizeof(e)) == -1 ||
+	    digest_render(cy->renderer, d, "html", &r.html, e, sizeof(e)) == -1) {
+		snprintf(err, errlen, "%s", e);
+		goto out;
+	}
+	for (size_t i = 0; i < r.text.n; i++)
+		buf_adds(&text, r.text.v[i]);
+	sub_subject(sub, d, &r.subject);
+	for (size_t i = 0; i <= sub->email.n; i++) {
+		bool is_mbox = i == sub->email.n;
+		const char *to = is_mbox ? (sub->email.n ? sub->email.v[0] :
+		    "paperwatch@localhost") : sub->email.v[i];
+		char mid[512], list_id[300];
+		struct mail_spec ms = {
+			.from = cy->conf->smtp.from ? cy->conf->smtp.from :
+			    "paperwatch <paperwatch@localhost>",
+			.to = to, .reply_to = cy->conf->smtp.reply_to,
+			.subject = r.subject, .text = buf_str(&text),
+			.html = r.html.n ? r.html.v[0] : NULL,
+			.message_id = mid, .date = now, .list_id = list_id,
+			.list_unsubscribe = cy->conf->smtp.list_unsubscribe,
+		};
+
+		if (is_mbox && sub->mbox == NULL)
+			break;
+		snprintf(mid, sizeof(mid), "paperwatch.%lld.%lld.%016llx@%s",
+		    digest_id, now, fnv1a(is_mbox ? sub->mbox : to), cy->host);
+		snprintf(list_id, sizeof(list_id), "%s.paperwatch.%s",
+		    sub->name, cy->host);
+		for (char *p = list_id; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+				*p = '-';
+		buf_reset(&msg);
+		if (mail_build(&ms, &msg, e, sizeof(e)) == -1) {
+			snprintf(err, errlen, "%s", e);
+			goto out;
+		}
+		if (store_outbox_add(cy->st, digest_id, sub->name,
+		    is_mbox ? "mbox" : "smtp", is_mbox ? sub->mbox : to,
+		    r.subject, msg.data, msg.len, now, err, errlen) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	strvec_release(&r.text);
+	strvec_release(&r.html);
+	free(r.subject);
+	buf_release(&msg);
+	buf_release(&text);
+	return rc;
+}
+
+static int
+queue_webhooks(struct cycle *cy, const struct conf_sub *sub,
+    const struct digest *d, long long digest_id, long long now, char *err,
+    size_t errlen)
+{
+	for (size_t i = 0; i < sub->n_webhooks; i++) {
+		const struct conf_webhook *w = &sub->webhooks[i];
+		struct strvec parts;
+		char dest[512], e[512];
+		int rc = 0;
+
+		strvec_init(&parts);
+		if (digest_render(cy->renderer, d, w->template ? w->template :
+		    w->format, &parts, e, sizeof(e)) == -1) {
+			snprintf(err, errlen, "%s", e);
+			strvec_release(&parts);
+			return -1;
+		}
+		snprintf(dest, sizeof(dest), "%s#%zu", sub->name, i);
+		for (size_t k = 0; rc == 0 && k < parts.n; k++)
+			rc = store_outbox_add(cy->st, digest_id, sub->name,
+			    "webhook", dest, w->format, parts.v[k],
+			    strlen(parts.v[k]), now, err, errlen);
+		strvec_release(&parts);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+digest_setup(struct cycle *cy, size_t si, struct built *b, long long now,
+    struct digest *d, char *date, size_t datelen, char *id, size_t idlen)
+{
+	const struct conf_sub *sub = &cy->conf->subs[si];
+
+	schedule_local_date(&cy->schedules[si], now, date, datelen);
+	memset(d, 0, sizeof(*d));
+	d->subscription = sub->name;
+	d->date = date;
+	d->items = b->items;
+	d->n_items = b->n;
+	d->digest_id = id;
+	d->sources = (const char *const *)sub->sources.v;
+	d->n_sources = sub->sources.n;
+	snprintf(id, idlen, "pending");
+}
+
+/* Make sub's digest (if it has anything to say) into the outbox. */
+static int
+make_digest(struct cycle *cy, size_t si, long long now,
+    struct cycle_stats *stats, char *err, size_t errlen)
+{
+	const struct conf_sub *sub = &cy->conf->subs[si];
+	struct built b;
+	struct digest d;
+	char date[32], id[64];
+	long long did;
+
+	if (store_begin(cy->st, err, errlen) == -1)
+		return -1;
+	if (build_items(cy, sub, &b, err, errlen) == -1)
+		goto fail;
+	digest_setup(cy, si, &b, now, &d, date, sizeof(date), id, sizeof(id));
+	if (b.n == 0 && !sub->send_empty) {
+		if (b.n_dropped > 0 && store_digest_new(cy->st, sub->name, date,
+		    now, NULL, 0, b.dropped, b.n_dropped, err, errlen) == -1)
+			goto fail;
+		built_release(&b);
+		return store_commit(cy->st, err, errlen);
+	}
+	did = store_digest_new(cy->st, sub->name, date, now, b.ids, b.n,
+	    b.dropped, b.n_dropped, err, errlen);
+	if (did == -1)
+		goto fail;
+	snprintf(id, sizeof(id), "%lld", did);
+	digest_sort(&d);
+	if ((sub->email.n > 0 || sub->mbox != NULL) &&
+	    queue_mail(cy, sub, &d, did, now, err, errlen) == -1)
+		goto fail;
+	if (queue_webhooks(cy, sub, &d, did, now, err, errlen) == -1)
+		goto fail;
+	if (store_commit(cy->st, err, errlen) == -1)
+		goto fail;
+	stats->digests++;
+	stats->messages += sub->email.n + (sub->mbox != NULL) + sub->n_webhooks;
+	log_info("digest: subscription '%s': %zu papers", sub->name, b.n);
+	built_release(&b);
+	return 0;
+fail:
+	store_rollback(cy->st);
+	built_release(&b);
+	return -1;
+}
+
+size_t
+cycle_digests(struct cycle *cy, bool force, long long now,
+    struct cycle_stats *stats)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < cy->conf->n_subs; i++) {
+		char err[512];
+
+		if (!force && !sub_due(cy, i, now))
+			continue;
+		if (make_digest(cy, i, now, stats, err, sizeof(err)) == -1) {
+			log_err("digest: subscription '%s': %s",
+			    cy->conf->subs[i].name, err);
+			failed++;
+		}
+	}
+	return failed;
+}
+
+/* delivery */
+
+static long long
+backoff(struct cycle *cy, int attempts, long long retry_after)
+{
+	long long d = CYCLE_RETRY_BASE;
+
+	for (int i = 0; i < attempts && d < CYCLE_RETRY_MAX; i++)
+		d *= 2;
+	if (d > CYCLE_RETRY_MAX)
+		d = CYCLE_RETRY_MAX;
+	d = schedule_jitter(d, &cy->seed);
+	return retry_after > d ? retry_after : d;
+}
+
+static void
+record_result(struct cycle *cy, struct outbox_msg *m, long long now,
+    struct cycle_stats *stats)
+{
+	char err[256], safe[300];
+	bool dead;
+
+	if (m->result == CHAN_SENT) {
+		if (store_outbox_sent(cy->st, m->id, now, err,
+		    sizeof(err)) == -1)
+			log_err("outbox: message %lld: %s", m->id, err);
+		stats->sent++;
+		log_info("deliver: %s message %lld for '%s' sent", m->channel,
+		    m->id, m->subscription);
+		return;
+	}
+	dead = m->result == CHAN_FAILED ||
+	    m->attempts + 1 >= cy->conf->max_attempts;
+	if (store_outbox_failed(cy->st, m->id, dead, now + backoff(cy,
+	    m->attempts, m->retry_after), m->err, err, sizeof(err)) == -1)
+		log_err("outbox: message %lld: %s", m->id, err);
+	log_safe(m->err, safe, sizeof(safe));
+	if (dead) {
+		stats->dead++;
+		log_err("deliver: %s message %lld for '%s' failed for good "
+		    "after %d attempts: %s", m->channel, m->id,
+		    m->subscription, m->attempts + 1, safe);
+	} else {
+		stats->retrying++;
+		log_warn("deliver: %s message %lld for '%s' will be retried: "
+		    "%s", m->channel, m->id, m->subscription, safe);
+	}
+}
+
+static void
+send_group(struct cycle *cy, struct outbox_msg **msgs, size_t n,
+    long long now, struct cycle_stats *stats)
+{
+	const struct chan_type *ct = chan_find(msgs[0]->channel);
+	char err[256];
+	void *state;
+
+	for (size_t i = 0; i < n; i++) {
+		msgs[i]->result = CHAN_RETRY;
+		msgs[i]->retry_after = 0;
+		msgs[i]->err[0] = '\0';
+	}
+	if (ct == NULL) {
+		for (size_t i = 0; i < n; i++)
+			snprintf(msgs[i]->err, sizeof(msgs[i]->err),
+			    "unknown channel '%s'", msgs[i]->channel);
+	} else if ((state = ct->open(cy->conf, err, sizeof(err))) == NULL) {
+		for (size_t i = 0; i < n; i++)
+			snprintf(msgs[i]->err, sizeof(msgs[i]->err), "%s", err);
+	} else {
+		ct->send(state, msgs, n);
+		ct->close(state);
+	}
+	for (size_t i = 0; i < n; i++)
+		record_result(cy, msgs[i], now, stats);
+}
+
+size_t
+cycle_deliver(struct cycle *cy, long long now, struct cycle_stats *stats)
+{
+	struct outbox_msg **msgs = NULL;
+	size_t n = 0, unsent = 0, start = 0;
+	char err[256];
+
+	if (store_outbox_due(cy->st, now, CYCLE_OUTBOX_BATCH, &msgs, &n, err,
+	    sizeof(err)) == -1) {
+		log_err("outbox: %s", err);
+		return 1;
+	}
+	while (start < n && !cy->stop) {
+		size_t end = start + 1;
+
+		while (end < n && strcmp(msgs[end]->channel,
+		    msgs[start]->channel) == 0)
+			end++;
+		send_group(cy, msgs + start, end - start, now, stats);
+		for (size_t i = start; i < end; i++)
+			unsent += msgs[i]->result != CHAN_SENT;
+		start = end;
+	}
+	unsent += n - start;
+	store_outbox_free(msgs, n);
+	return unsent;
+}
+
+long long
+cycle_next_due(struct cycle *cy, long long now)
+{
+	long long next = now + 3600;
+
+	for (size_t i = 0; i < cy->conf->n_sources; i++) {
+		struct store_feed f;
+		char err[64];
+
+		if (store_feed_get(cy->st, cy->conf->sources[i].name, &f, err,
+		    sizeof(err)) == 0 && f.next_poll < next)
+			next = f.next_poll;
+		store_feed_release(&f);
+	}
+	for (size_t i = 0; i < cy->conf->n_subs; i++) {
+		long long last = store_sub_last_digest(cy->st,
+		    cy->conf->subs[i].name);
+		long long t = schedule_next(&cy->schedules[i],
+		    last >= 0 ? last : now, last);
+
+		if (cy->schedules[i].kind != SCHEDULE_IMMEDIATE && t < next)
+			next = t;
+	}
+	return next > now ? next : now + 1;
+}
+
+/* match and preview */
+
+struct cm_ctx {
+	struct cycle		*cy;
+	const struct paper	*paper;
+	const char		*source;
+	cycle_match_cb		 cb;
+	void			*arg;
+};
+
+static void
+on_cm(const struct match_result *r, void *arg)
+{
+	struct cm_ctx *c = arg;
+	const struct conf_sub *sub = &c->cy->conf->subs[r->sub];
+
+	if (c->source != NULL && !conf_sub_reads(sub, c->source))
+		return;
+	c->cb(sub->name, c->paper, r->score, r->hits, r->n_hits, c->arg);
+}
+
+void
+cycle_match(struct cycle *cy, const struct paper_list *papers,
+    const char *source, cycle_match_cb cb, void *arg)
+{
+	struct cm_ctx c = { .cy = cy, .source = source, .cb = cb, .arg = arg };
+
+	for (size_t i = 0; i < papers->n; i++) {
+		c.paper = papers->v[i];
+		match_paper(cy->matcher, papers->v[i], source, on_cm, &c);
+	}
+}
+
+struct pv_ctx {
+	size_t			 sub;
+	const struct paper	*paper;
+	struct digest_item	*items;
+	struct strvec		*hits;	/* one per item, owned */
+	size_t			 n;
+	size_t			 cap;
+};
+
+static void
+on_pv(const struct match_result *r, void *arg)
+{
+	struct pv_ctx *c = arg;
+
+	if (r->sub != c->sub)
+		return;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->items = xreallocarray(c->items, c->cap, sizeof(*c->items));
+		c->hits = xreallocarray(c->hits, c->cap, sizeof(*c->hits));
+	}
+	strvec_init(&c->hits[c->n]);
+	for (size_t i = 0; i < r->n_hits; i++)
+		strvec_push(&c->hits[c->n], r->hits[i]);
+	c->items[c->n].paper = c->paper;
+	c->items[c->n].score = r->score;
+	c->n++;
+}
+
+static size_t
+find_sub(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_subs; i++)
+		if (strcmp(c->subs[i].name, name) == 0)
+			break;
+	return i;
+}
+
+int
+cycle_preview(struct cycle *cy, const char *subname, const char *format,
+    struct paper_list *papers, long long now, struct strvec *out, char *err,
+    size_t errlen)
+{
+	size_t si = find_sub(cy->conf, subname);
+	struct pv_ctx pv = { .sub = si };
+	struct built b;
+	struct digest d;
+	char date[32], id[64];
+	int rc;
+
+	if (si == cy->conf->n_subs) {
+		snprintf(err, errlen, "no subscription '%s'", subname);
+		return -1;
+	}
+	memset(&b, 0, sizeof(b));
+	if (papers == NULL &&
+	    build_items(cy, &cy->conf->subs[si], &b, err, errlen) == -1)
+		return -1;
+	for (size_t i = 0; papers != NULL && i < papers->n; i++) {
+		pv.paper = papers->v[i];
+		match_paper(cy->matcher, papers->v[i], NULL, on_pv, &pv);
+	}
+	for (size_t i = 0; i < pv.n; i++) {
+		pv.items[i].hits = (const char *const *)pv.hits[i].v;
+		pv.items[i].n_hits = pv.hits[i].n;
+	}
+	digest_setup(cy, si, &b, now, &d, date, sizeof(date), id, sizeof(id));
+	if (papers != NULL) {
+		d.items = pv.items;
+		d.n_items = pv.n;
+		digest_sort(&d);
+		if (cy->conf->subs[si].max_papers > 0 &&
+		    d.n_items > (size_t)cy->conf->subs[si].max_papers)
+			d.n_items = (size_t)cy->conf->subs[si].max_papers;
+	}
+	digest_sort(&d);
+	rc = digest_render(cy->renderer, &d, format, out, err, errlen);
+	built_release(&b);
+	for (size_t i = 0; i < pv.n; i++)
+		strvec_release(&pv.hits[i]);
+	free(pv.hits);
+	free(pv.items);
+	return rc;
+}
