@@ -37,7 +37,9 @@ struct cycle {
 	struct digest_renderer	*renderer;
 	struct schedule		*schedules;	/* one per subscription */
 	unsigned		 seed;
-	volatile sig_atomic_t	 stop;
+	const volatile sig_atomic_t *stop;	/* set by a signal handler */
+	void			(*tick)(void *arg);	/* watchdog ping */
+	void			*tick_arg;
 	char			 host[256];	/* Message-ID domain */
 };
 
@@ -161,9 +163,18 @@ cycle_free(struct cycle *cy)
 }
 
 void
-cycle_request_stop(struct cycle *cy)
+cycle_set_hooks(struct cycle *cy, const volatile sig_atomic_t *stop,
+    void (*tick)(void *arg), void *tick_arg)
 {
-	cy->stop = 1;
+	cy->stop = stop;
+	cy->tick = tick;
+	cy->tick_arg = tick_arg;
+}
+
+static bool
+stopping(const struct cycle *cy)
+{
+	return cy->stop != NULL && *cy->stop;
 }
 
 /* URLs */
@@ -363,23 +374,21 @@ run_rounds(struct cycle *cy, struct poll_src *ps, size_t n)
 		.user_agent = cy->conf->user_agent,
 		.max_size = cy->conf->max_response_size,
 		.timeout = cy->conf->fetch_timeout,
+		.stop = cy->stop,
+		.tick = cy->tick,
+		.tick_arg = cy->tick_arg,
 	};
 	struct fetch_job **jobs = xcalloc(n + 1, sizeof(*jobs));
 
 	for (int round = 0; round < CYCLE_MAX_PAGES; round++) {
 		size_t k = 0;
-		bool api = false;
 
-		for (size_t i = 0; i < n; i++) {
-			if (!ps[i].active)
-				continue;
-			jobs[k++] = &ps[i].job;
-			api |= ps[i].job.min_interval > 0;
-		}
-		if (k == 0)
+		for (size_t i = 0; i < n; i++)
+			if (ps[i].active)
+				jobs[k++] = &ps[i].job;
+		if (k == 0 || (round > 0 && stopping(cy)))
 			break;
-		if (round > 0 && api)	/* fetch spaces jobs within a run */
-			sleep((unsigned)CYCLE_ARXIV_INTERVAL);
+		/* fetch keeps the per-host spacing across runs (pages) */
 		fetch_run(&o, jobs, k);
 		for (size_t i = 0; i < n; i++) {
 			if (!ps[i].active)
@@ -1036,7 +1045,7 @@ cycle_deliver(struct cycle *cy, long long now, struct cycle_stats *stats)
 		log_err("outbox: %s", err);
 		return 1;
 	}
-	while (start < n && !cy->stop) {
+	while (start < n && !stopping(cy)) {
 		size_t end = start + 1;
 
 		while (end < n && strcmp(msgs[end]->channel,

@@ -7,6 +7,7 @@
 #ifndef PW_DAEMON_CYCLE_H
 #define PW_DAEMON_CYCLE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -76,8 +77,14 @@ size_t		 cycle_deliver(struct cycle *cy, long long now,
 /* The next time something is due (poll, digest, retry), > now. */
 long long	 cycle_next_due(struct cycle *cy, long long now);
 
-/* Ask a running cycle_deliver to stop after the message in flight. */
-void		 cycle_request_stop(struct cycle *cy);
+/*
+ * Hooks from the daemon loop: when *stop becomes non-zero (SIGTERM),
+ * fetches end early and delivery stops after the batch in flight; tick is
+ * called about once a second during long fetches (the watchdog).
+ */
+void		 cycle_set_hooks(struct cycle *cy,
+		    const volatile sig_atomic_t *stop, void (*tick)(void *arg),
+		    void *tick_arg);
 
 /*
  * Render subscription sub's digest of its pending matches (or, when

@@ -887,6 +887,13 @@ install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static void
+watchdog_ping(void *arg)
+{
+	(void)arg;
+	sd_notify(0, "WATCHDOG=1");
+}
+
 struct daemon {
 	const char	*conf_path;
 	struct conf	*conf;
@@ -935,6 +942,8 @@ reload(struct daemon *d)
 		log_err("run: reload: %s: keeping the old config", err);
 		conf_free(c);
 	} else {
+		cycle_set_hooks(cy, &got_term, d->watchdog_usec ? watchdog_ping :
+		    NULL, NULL);
 		cycle_free(d->cy);
 		conf_free(d->conf);
 		d->conf = c;
@@ -1012,10 +1021,12 @@ cmd_run(int argc, char **argv, const char *conf_path)
 		conf_free(d.conf);
 		return EX_CONFIG;
 	}
-	install_signals();
-	fetch_global_init();
 	if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
 		d.watchdog_usec = 0;
+	install_signals();
+	cycle_set_hooks(d.cy, &got_term, d.watchdog_usec ? watchdog_ping : NULL,
+	    NULL);
+	fetch_global_init();
 	log_notice("run: started: %zu sources, %zu subscriptions, state '%s'",
 	    d.conf->n_sources, d.conf->n_subs, d.conf->state);
 	sd_notify(0, "READY=1\nSTATUS=starting");
