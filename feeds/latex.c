@@ -375,5 +375,25 @@ latex_accents_str(const char *s)
 bool
 latex_has_macro(const char *s, size_t len)
 {
-	return memchr(s, '\\', len) != NULL;
+	const char	*bs, *end = s + len;
+	uint16_t	 mark;
+	uint32_t	 cp;
+	size_t		 used, n;
+	char		 base;
+
+	while ((bs = memchr(s, '\\', (size_t)(end - s))) != NULL) {
+		len = (size_t)(end - bs);
+		if (len > 1 && bs[1] == '\\') {
+			s = bs + 2;
+			continue;
+		}
+		if (find_accent(bs, len, &mark, &used) &&
+		    accent_arg(bs + used, len - used, &base) > 0)
+			return true;
+		n = word_len(bs + 1, len - 1);
+		if (n > 0 && find_letter(bs + 1, n, &cp))
+			return true;
+		s = bs + 1;
+	}
+	return false;
 }

@@ -28,7 +28,10 @@ void	 latex_accents(struct buf *out, const char *s, size_t len);
 /* The same on a NUL-terminated string, as a new string the caller frees. */
 char	*latex_accents_str(const char *s);
 
-/* true if s[0..len) holds a backslash, i.e. latex_accents may change it. */
+/*
+ * true if s[0..len) holds an accent macro latex_accents would decode (a
+ * quick scan that writes nothing: most abstracts only carry math macros).
+ */
 bool	 latex_has_macro(const char *s, size_t len);
 
 #endif

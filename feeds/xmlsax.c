@@ -251,6 +251,35 @@ on_characters(void *user, const xmlChar *ch, int len)
 }
 
 /*
+ * Append an attribute value and its NUL to b; returns its length.  Without
+ * XML_PARSE_NOENT, libxml2's SAX2 hands every '&' of a value (written
+ * "&amp;" or "&#38;") over as the five bytes "&#38;", for a tree builder
+ * to re-parse; a raw '&' cannot occur, so turning each "&#38;" back into
+ * '&' is exact.
+ */
+static size_t
+add_value(struct buf *b, const char *v, size_t len)
+{
+	const char	*amp;
+	size_t		 start = b->len;
+
+	while ((amp = memchr(v, '&', len)) != NULL) {
+		size_t	 n = (size_t)(amp - v);
+
+		buf_add(b, v, n + 1);
+		v += n + 1;
+		len -= n + 1;
+		if (len >= 4 && memcmp(v, "#38;", 4) == 0) {
+			v += 4;
+			len -= 4;
+		}
+	}
+	buf_add(b, v, len);
+	buf_addc(b, '\0');
+	return b->len - 1 - start;
+}
+
+/*
  * Copy libxml2's attributes (5 pointers each: local, prefix, URI, value,
  * end of value) into x->attrs with NUL-terminated values.
  */
@@ -272,9 +301,8 @@ collect_attrs(struct xmlsax *x, int n, const xmlChar **a)
 		x->attrs[i].ns = ns_index(x, at[2]);
 		x->attrs[i].uri = (const char *)at[2];
 		x->attrs[i].local = (const char *)at[0];
+		len = add_value(&x->attrbuf, (const char *)at[3], len);
 		x->attrs[i].len = len;
-		buf_add(&x->attrbuf, at[3], len);
-		buf_addc(&x->attrbuf, '\0');
 	}
 	/* values point into attrbuf only once it has stopped moving */
 	for (i = 0; i < (size_t)n; i++) {

@@ -10,6 +10,9 @@
  *   end(e):   the same name, plus the captured text when asked for.
  * Nothing is built in memory: a document of any size costs the parser's
  * own small buffers plus the text of the one element being captured.
+ * Names are interned: for the life of one parser, the same local name or
+ * namespace URI always comes as the same pointer, so a caller may cache
+ * what it decided about a name by pointer.
  *
  * Namespaces are matched by URI, never by prefix.  The caller lists the
  * URIs it knows once (xmlsax_new's ns table); every element and attribute
