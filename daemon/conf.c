@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libconfig.h>
 
@@ -400,6 +401,19 @@ check_source(struct ctx *cx, const config_setting_t *g,
 {
 	const char *t = src->type;
 
+	/* "file://relative/path" is relative to the config's directory */
+	if (src->url != NULL && str_istarts(src->url, "file://") &&
+	    src->url[7] != '/' && src->url[7] != '\0') {
+		char cwd[4096] = "";
+		char *u;
+
+		if (cx->dir[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
+			str_copy(cwd, sizeof(cwd), "");
+		u = xasprintf("file://%s%s%s/%s", cwd, cwd[0] ? "/" : "",
+		    cx->dir, src->url + 7);
+		free(src->url);
+		src->url = u;
+	}
 	if (t != NULL && source_find(t) == NULL)
 		conf_error(cx, at(g, "type"), "source '%s': unknown type '%s' "
 		    "(expected arxiv-api, arxiv-rss, hf-daily, feed)",
