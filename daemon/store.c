@@ -85,11 +85,30 @@ prep(struct store *st, const char *sql, char *err, size_t errlen)
 	return s;
 }
 
+/* Create the missing directories of path, mode 0700. */
+static void
+make_parents(const char *path)
+{
+	char *d = xstrdup(path);
+
+	for (char *p = d + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(d, 0700);
+		*p = '/';
+	}
+	free(d);
+}
+
 /* Create the file 0600 before SQLite does, so it never exists wider. */
 static int
 create_private(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600), saved;
+	int fd, saved;
+
+	make_parents(path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd == -1) {
 		saved = errno;
