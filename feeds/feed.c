@@ -415,9 +415,11 @@ html_markup(struct buf *out, const char *s, size_t len)
 	if (html_is_block(s + name, n))
 		buf_addc(out, ' ');
 	if (!closing && ((n == 6 && strncasecmp(s + name, "script", 6) == 0) ||
-	    (n == 5 && strncasecmp(s + name, "style", 5) == 0)))
+	    (n == 5 && strncasecmp(s + name, "style", 5) == 0))) {
 		end = html_skip_raw(s, len, end, n == 6 ? "</script" :
 		    "</style");
+		buf_addc(out, ' ');
+	}
 	return end;
 }
 
@@ -1323,8 +1325,10 @@ feed_jauthors(struct feed_state *st, json_t *o, struct strvec *out)
 		return;
 	}
 	json_array_foreach(list, i, a) {
-		if (i >= FEED_MAX_LIST || !json_is_object(a))
+		if (i >= FEED_MAX_LIST)
 			break;
+		if (!json_is_object(a))
+			continue;
 		s = feed_jtext(st, json_object_get(a, "name"), "author",
 		    false);
 		if (s != NULL)
@@ -1448,8 +1452,9 @@ feed_json_end(struct feed_state *st, char *err, size_t errlen)
 	}
 	if (!json_is_object(root) ||
 	    !feed_jversion_ok(json_object_get(root, "version"))) {
-		snprintf(err, errlen, "feed: a JSON document that is not a "
-		    "JSON Feed (no https://jsonfeed.org/version/ version)");
+		snprintf(err, errlen, "feed: a JSON %s that is not a JSON "
+		    "Feed (no https://jsonfeed.org/version/ version)",
+		    json_is_object(root) ? "object" : "array");
 		goto out;
 	}
 	feed_jfeed(st, root);
@@ -1563,7 +1568,8 @@ feed_lead(struct feed_state *st, const char *buf, size_t len, char *err,
 	    (st->n_bom == 0 && (s[i] == 0 || s[i] == 0xfe || s[i] == 0xff)))) {
 		if (feed_start_xml(st, err, errlen) != 0)
 			return -1;
-	} else if ((st->n_bom == 0 || st->n_bom == 3) && s[i] == '{') {
+	} else if ((st->n_bom == 0 || st->n_bom == 3) && (s[i] == '{' ||
+	    s[i] == '[')) {
 		st->mode = MODE_JSON;
 	} else {
 		snprintf(err, errlen, "feed: neither XML nor JSON (byte 0x%02x "
