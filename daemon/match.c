@@ -1051,7 +1051,8 @@ index_terms(struct matcher *m, struct comp *c)
 	uint64_t prev = UINT64_MAX;
 	uint32_t t;
 
-	qsort(c->pairs, c->n_pairs, sizeof(*c->pairs), cmp_u64);
+	if (c->n_pairs > 1)
+		qsort(c->pairs, c->n_pairs, sizeof(*c->pairs), cmp_u64);
 	m->term_subs = xreallocarray(NULL, c->n_pairs + 1,
 	    sizeof(*m->term_subs));
 	for (size_t i = 0; i < c->n_pairs; i++) {
