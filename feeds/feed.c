@@ -538,6 +538,21 @@ feed_warn(struct feed_state *st, const char *fmt, ...)
 	}
 }
 
+/* Whether s[0..len) is printable ASCII and white space only (the common
+   case, which utf8_clean would copy unchanged). */
+static bool
+feed_plain_ascii(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+		    c >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
 /*
  * A copy of s fit for a paper: HTML reduced to text when html, invalid
  * UTF-8 and control characters replaced or dropped, white space
@@ -557,7 +572,10 @@ feed_text(struct feed_state *st, const char *s, size_t len, bool html)
 		s = buf_str(&h);
 		len = h.len;
 	}
-	utf8_clean(&b, s, len);
+	if (feed_plain_ascii(s, len))
+		buf_add(&b, s, len);
+	else
+		utf8_clean(&b, s, len);
 	buf_release(&h);
 	if (b.data == NULL)
 		return NULL;
