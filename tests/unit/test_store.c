@@ -1,0 +1,293 @@
+/*
+ * test_store.c: the state database: papers merged across sources, matches
+ * recorded once, digests that take pending matches, the outbox lifecycle,
+ * feed state, and persistence across a reopen.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/store.h"
+
+static char dir[] = "/tmp/pw-test-store-XXXXXX";
+static char path[256];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/sub/state.db", dir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct store *
+open_db(void)
+{
+	char err[256];
+	struct store *st = store_open(path, err, sizeof(err));
+
+	if (st == NULL)
+		fail_msg("%s", err);
+	return st;
+}
+
+static struct paper *
+mk(const char *id, int version, const char *title)
+{
+	struct paper *p = paper_new();
+
+	paper_set_arxiv_id(p, id, version);
+	paper_set(&p->title, title);
+	return p;
+}
+
+static void
+test_open_private(void **state)
+{
+	struct store *st = open_db();
+	struct stat sb;
+
+	(void)state;
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	store_close(st);
+}
+
+static void
+test_papers_merge_and_fresh(void **state)
+{
+	struct store *st = open_db();
+	struct paper *p = mk("2502.05173", 1, "VideoRoPE"), *m = NULL;
+	bool fresh, newer;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(store_put_paper(st, p, "arxiv", 100, &m, &fresh,
+	    &newer, err, sizeof(err)), 0);
+	assert_true(fresh);
+	assert_false(newer);
+	assert_string_equal(m->sources.v[0], "arxiv");
+	paper_free(m);
+	/* the same sighting again: not fresh */
+	assert_int_equal(store_put_paper(st, p, "arxiv", 200, &m, &fresh,
+	    &newer, err, sizeof(err)), 0);
+	assert_false(fresh);
+	paper_free(m);
+	/* Hugging Face sees it: fresh for hf, merged, one paper */
+	p->upvotes = 17;
+	assert_int_equal(store_put_paper(st, p, "hf", 300, &m, &fresh, &newer,
+	    err, sizeof(err)), 0);
+	assert_true(fresh);
+	assert_int_equal(m->upvotes, 17);
+	assert_int_equal(m->sources.n, 2);
+	paper_free(m);
+	assert_int_equal(store_count_papers(st), 1);
+	/* a newer version */
+	paper_free(p);
+	p = mk("2502.05173", 2, "VideoRoPE (v2)");
+	assert_int_equal(store_put_paper(st, p, "arxiv", 400, &m, &fresh,
+	    &newer, err, sizeof(err)), 0);
+	assert_false(fresh);
+	assert_true(newer);
+	paper_free(m);
+	m = store_get_paper(st, "2502.05173");
+	assert_non_null(m);
+	assert_int_equal(m->version, 2);
+	assert_string_equal(m->title, "VideoRoPE (v2)");
+	assert_int_equal(m->upvotes, 17);
+	paper_free(m);
+	assert_null(store_get_paper(st, "9999.99999"));
+	paper_free(p);
+	store_close(st);
+}
+
+static void
+test_matches_digest_outbox(void **state)
+{
+	struct store *st = open_db();
+	const char *hits[] = { "video generation", "diffus*" };
+	struct store_match *m;
+	struct outbox_msg **msgs;
+	struct store_outbox_row *rows;
+	size_t n;
+	long long did, pending, retrying, dead, sent;
+	const char *take[] = { "2502.00002" };
+	const char *drop[] = { "2502.00001" };
+	char err[256];
+
+	(void)state;
+	assert_int_equal(store_add_match(st, "video", "2502.00001", 0, 1.0,
+	    hits, 1, 10, err, sizeof(err)), 1);
+	assert_int_equal(store_add_match(st, "video", "2502.00002", 0, 5.0,
+	    hits, 2, 10, err, sizeof(err)), 1);
+	/* the same pair again is not a new match */
+	assert_int_equal(store_add_match(st, "video", "2502.00002", 0, 9.0,
+	    hits, 2, 20, err, sizeof(err)), 0);
+	assert_int_equal(store_add_match(st, "other", "2502.00002", 0, 1.0,
+	    hits, 1, 20, err, sizeof(err)), 1);
+	assert_int_equal(store_pending(st, "video", &m, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(m[0].paper, "2502.00002");	/* best first */
+	assert_int_equal(m[0].hits.n, 2);
+	assert_string_equal(m[0].hits.v[1], "diffus*");
+	store_matches_free(m, n);
+
+	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+	did = store_digest_new(st, "video", "2026-11-27", 30, take, 1, drop, 1,
+	    err, sizeof(err));
+	assert_true(did > 0);
+	assert_int_equal(store_outbox_add(st, did, "video", "smtp",
+	    "alice@example.org", "Papers", "body-a", 6, 30, err, sizeof(err)), 0);
+	assert_int_equal(store_outbox_add(st, did, "video", "webhook",
+	    "video#0", "slack", "{}", 2, 30, err, sizeof(err)), 0);
+	assert_int_equal(store_commit(st, err, sizeof(err)), 0);
+	assert_int_equal(store_pending(st, "video", &m, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	store_matches_free(m, n);
+	assert_int_equal(store_sub_last_digest(st, "video"), -1); /* no subs row */
+	assert_int_equal(store_count_pending(st), 1);	/* "other" */
+
+	assert_int_equal(store_outbox_due(st, 29, 10, &msgs, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	store_outbox_free(msgs, n);
+	assert_int_equal(store_outbox_due(st, 30, 10, &msgs, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(msgs[0]->channel, "smtp");
+	assert_string_equal(msgs[0]->body, "body-a");
+	assert_int_equal(msgs[0]->body_len, 6);
+	assert_string_equal(msgs[1]->dest, "video#0");
+	/* smtp accepted; the webhook failed: retry at 100 */
+	assert_int_equal(store_outbox_sent(st, msgs[0]->id, 31, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_outbox_failed(st, msgs[1]->id, false, 100,
+	    "HTTP 503", err, sizeof(err)), 0);
+	store_outbox_free(msgs, n);
+	store_outbox_counts(st, &pending, &retrying, &dead, &sent);
+	assert_int_equal(pending, 1);
+	assert_int_equal(retrying, 1);
+	assert_int_equal(dead, 0);
+	assert_int_equal(sent, 1);
+	assert_int_equal(store_outbox_due(st, 99, 10, &msgs, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	store_outbox_free(msgs, n);
+	assert_int_equal(store_outbox_due(st, 100, 10, &msgs, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(msgs[0]->attempts, 1);
+	assert_int_equal(store_outbox_failed(st, msgs[0]->id, true, 200,
+	    "HTTP 404", err, sizeof(err)), 0);
+	store_outbox_free(msgs, n);
+	assert_int_equal(store_outbox_list(st, &rows, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].state, "dead");
+	assert_string_equal(rows[0].last_error, "HTTP 404");
+	assert_int_equal(rows[0].attempts, 2);
+	/* retry a dead letter, then drop it */
+	assert_int_equal(store_outbox_retry(st, rows[0].id, 500, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_outbox_due(st, 500, 10, &msgs, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	store_outbox_free(msgs, n);
+	assert_int_equal(store_outbox_drop(st, rows[0].id, err, sizeof(err)), 0);
+	assert_int_equal(store_outbox_drop(st, rows[0].id, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no unsent outbox message"));
+	store_outbox_rows_free(rows, 1);
+	store_close(st);
+}
+
+static void
+test_feed_state_and_reopen(void **state)
+{
+	struct store *st = open_db();
+	struct store_feed f;
+	struct strvec names;
+	long long first;
+	bool is_new;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(store_feed_get(st, "hf", &f, err, sizeof(err)), 0);
+	assert_null(f.etag);
+	assert_int_equal(f.last_ok, -1);
+	f.etag = xstrdup("\"v1-3\"");
+	f.last_modified = 1700000000;
+	f.last_ok = 123;
+	f.fails = 2;
+	f.n_total = 30;
+	assert_int_equal(store_feed_put(st, "hf", &f, err, sizeof(err)), 0);
+	store_feed_release(&f);
+	assert_int_equal(store_sub_first(st, "video", 1000, &first, &is_new,
+	    err, sizeof(err)), 0);
+	assert_true(is_new);
+	assert_int_equal(first, 1000);
+	store_close(st);
+
+	st = open_db();
+	assert_int_equal(store_feed_get(st, "hf", &f, err, sizeof(err)), 0);
+	assert_string_equal(f.etag, "\"v1-3\"");
+	assert_int_equal(f.last_modified, 1700000000);
+	assert_int_equal(f.fails, 2);
+	assert_int_equal(f.n_total, 30);
+	store_feed_release(&f);
+	strvec_init(&names);
+	assert_int_equal(store_feed_names(st, &names, err, sizeof(err)), 0);
+	assert_int_equal(names.n, 1);
+	strvec_release(&names);
+	assert_int_equal(store_sub_first(st, "video", 2000, &first, &is_new,
+	    err, sizeof(err)), 0);
+	assert_false(is_new);
+	assert_int_equal(first, 1000);
+	/* the papers of the earlier test are still there */
+	assert_int_equal(store_count_papers(st), 1);
+	store_close(st);
+}
+
+static void
+test_open_errors(void **state)
+{
+	char err[256];
+	struct store *st;
+
+	(void)state;
+	st = store_open("/proc/nonexistent/state.db", err, sizeof(err));
+	assert_null(st);
+	assert_non_null(strstr(err, "cannot open database"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_private),
+		cmocka_unit_test(test_papers_merge_and_fresh),
+		cmocka_unit_test(test_matches_digest_outbox),
+		cmocka_unit_test(test_feed_state_and_reopen),
+		cmocka_unit_test(test_open_errors),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
