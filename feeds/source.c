@@ -131,26 +131,29 @@ int
 source_stream_push(struct source_stream *s, const char *buf, size_t len,
     char *err, size_t errlen)
 {
+	int rc;
+
 	if (s->failed) {
 		snprintf(err, errlen, "parse already failed");
 		return -1;
 	}
-	if (s->state == NULL) {
-		if (s->type == NULL && s->head.len + len < SOURCE_SNIFF) {
-			buf_add(&s->head, buf, len);
+	if (s->state != NULL)
+		return stream_feed(s, buf, len, err, errlen);
+	if (s->type == NULL) {
+		/* sniffing: keep the first bytes until there are enough */
+		buf_add(&s->head, buf, len);
+		if (s->head.len < SOURCE_SNIFF)
 			return 0;
-		}
-		if (stream_start(s, err, errlen) == -1)
-			return -1;
-		if (s->head.len > 0) {
-			int rc = stream_feed(s, s->head.data, s->head.len,
-			    err, errlen);
-
-			buf_release(&s->head);
-			if (rc == -1)
-				return -1;
-		}
+		buf = NULL;
+		len = 0;
 	}
+	if (stream_start(s, err, errlen) == -1)
+		return -1;
+	rc = s->head.len ? stream_feed(s, s->head.data, s->head.len, err,
+	    errlen) : 0;
+	buf_release(&s->head);
+	if (rc == -1 || len == 0)
+		return rc;
 	return stream_feed(s, buf, len, err, errlen);
 }
 
