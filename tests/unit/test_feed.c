@@ -994,6 +994,29 @@ test_json_wrong_types(void **state)
 	result_release(&r);
 }
 
+/* A JSON Feed whose jansson tree would be huge is refused unparsed. */
+static void
+test_json_too_many_values(void **state)
+{
+	struct result r = { 0 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	buf_adds(&b, "{\"version\":\"https://jsonfeed.org/version/1\","
+	    "\"items\":[{}");
+	for (size_t i = 0; i < 150000; i++)
+		buf_adds(&b, ",{}");
+	buf_adds(&b, "]}");
+	parse_with(&r, b.data, b.len, 65536, NULL);
+	assert_int_equal(r.rc, -1);
+	assert_string_equal(r.err, "feed: JSON Feed too large to parse (more "
+	    "than 100000 objects or 1000000 values)");
+	assert_int_equal(r.papers.n, 0);
+	result_release(&r);
+	buf_release(&b);
+}
+
 static void
 test_limits(void **state)
 {
@@ -1131,6 +1154,7 @@ main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_not_feeds),
 		cmocka_unit_test(test_json_wrong_types),
+		cmocka_unit_test(test_json_too_many_values),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_callback_stop),
 		cmocka_unit_test(test_no_info),

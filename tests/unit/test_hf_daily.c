@@ -321,12 +321,12 @@ test_empty_day(void **state)
 	result_release(&r);
 }
 
-/* 100,000 nested arrays: jansson's depth limit, not a stack overflow. */
+/* 5,000 nested arrays: jansson's depth limit, not a stack overflow. */
 static void
 test_deep_nesting(void **state)
 {
 	struct result r = { 0 };
-	size_t n = 100000;
+	size_t n = 5000;
 	char *s = xmalloc(2 * n + 1);
 
 	(void)state;
@@ -338,6 +338,44 @@ test_deep_nesting(void **state)
 	assert_non_null(strstr(r.err, "invalid JSON"));
 	result_release(&r);
 	free(s);
+}
+
+/*
+ * Documents whose jansson tree would be huge (200,000 empty objects, 2
+ * million numbers: 46 and 80 MB) are refused before parsing.
+ */
+static void
+test_too_many_values(void **state)
+{
+	struct result r = { 0 };
+	struct buf b;
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		buf_init(&b);
+		buf_addc(&b, '[');
+		for (size_t i = 0; i < (round ? 2000000u : 200000u); i++)
+			buf_adds(&b, i ? (round ? ",0" : ",{}") : "{}");
+		buf_addc(&b, ']');
+		parse_with(&r, b.data, b.len, 65536, NULL);
+		assert_int_equal(r.rc, -1);
+		assert_string_equal(r.err, "hf-daily: document too large to "
+		    "parse (more than 100000 objects or 1000000 values)");
+		result_release(&r);
+		buf_release(&b);
+	}
+	/* commas and brackets inside strings do not count */
+	buf_init(&b);
+	buf_adds(&b, "[{\"paper\":{\"id\":\"2502.05173\",\"title\":\"");
+	for (size_t i = 0; i < 300000; i++)
+		buf_adds(&b, "{[,\\\"");
+	buf_adds(&b, "\"}}]");
+	parse_with(&r, b.data, b.len, 65536, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.papers.n, 1);
+	assert_true(str_starts(r.papers.v[0]->title, "{[,\"{[,\""));
+	result_release(&r);
+	buf_release(&b);
 }
 
 /* Past 32 MiB the chunk is refused: memory stays bounded. */
@@ -438,6 +476,7 @@ main(void)
 		cmocka_unit_test(test_hostile_wrong_types),
 		cmocka_unit_test(test_empty_day),
 		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_too_many_values),
 		cmocka_unit_test(test_size_cap),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_callback_stop),
