@@ -44,11 +44,17 @@ struct key {
 	bool		 required;
 };
 
+struct conf_err {
+	int		 line;
+	size_t		 seq;
+	char		*text;		/* "FILE:LINE: message\n" */
+};
+
 struct ctx {
 	const char	*path;
 	char		*dir;		/* the config file's directory */
-	struct buf	*errs;
-	int		 n_errs;
+	struct conf_err	*errs;		/* sorted by line at the end */
+	size_t		 n_errs;
 };
 
 static void conf_error(struct ctx *cx, const config_setting_t *s,
@@ -59,14 +65,42 @@ conf_error(struct ctx *cx, const config_setting_t *s, const char *fmt, ...)
 {
 	const char *file = s ? config_setting_source_file(s) : NULL;
 	int line = s ? (int)config_setting_source_line(s) : 0;
+	struct buf b;
 	va_list ap;
 
-	buf_printf(cx->errs, "%s:%d: ", file ? file : cx->path, line);
+	buf_init(&b);
+	buf_printf(&b, "%s:%d: ", file ? file : cx->path, line);
 	va_start(ap, fmt);
-	buf_vprintf(cx->errs, fmt, ap);
+	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	buf_addc(cx->errs, '\n');
+	buf_addc(&b, '\n');
+	cx->errs = xreallocarray(cx->errs, cx->n_errs + 1, sizeof(*cx->errs));
+	cx->errs[cx->n_errs].line = line;
+	cx->errs[cx->n_errs].seq = cx->n_errs;
+	cx->errs[cx->n_errs].text = buf_detach(&b);
 	cx->n_errs++;
+}
+
+static int
+err_cmp(const void *a, const void *b)
+{
+	const struct conf_err *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Hand the errors to the caller in line order. */
+static void
+flush_errors(struct ctx *cx, struct buf *out)
+{
+	qsort(cx->errs, cx->n_errs, sizeof(*cx->errs), err_cmp);
+	for (size_t i = 0; i < cx->n_errs; i++) {
+		buf_adds(out, cx->errs[i].text);
+		free(cx->errs[i].text);
+	}
+	free(cx->errs);
 }
 
 long long
@@ -762,9 +796,9 @@ read_top(struct ctx *cx, config_t *cfg, struct conf *c, bool *has_password)
 struct conf *
 conf_load(const char *path, struct buf *errs)
 {
-	struct ctx cx = { .path = path, .errs = errs };
+	struct ctx cx = { .path = path };
 	struct conf *c = xcalloc(1, sizeof(*c));
-	bool has_password = false;
+	bool has_password = false, failed = false;
 	char *tmp = xstrdup(path);
 	config_t cfg;
 
@@ -777,26 +811,31 @@ conf_load(const char *path, struct buf *errs)
 	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
 		const char *f = config_error_file(&cfg);
 
-		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO) {
+			int saved = access(path, R_OK) == 0 ? EIO : errno;
+
 			buf_printf(errs, "%s:0: cannot read the config file: "
-			    "%s\n", path, strerror(errno ? errno : ENOENT));
-		else
+			    "%s\n", path, strerror(saved));
+		} else {
 			buf_printf(errs, "%s:%d: %s\n", f ? f : path,
 			    config_error_line(&cfg), config_error_text(&cfg));
-		cx.n_errs++;
+		}
+		failed = true;
 	} else {
 		read_top(&cx, &cfg, c, &has_password);
 	}
 	config_destroy(&cfg);
 	set_defaults(c);
-	if (cx.n_errs == 0 && has_password) {
+	failed |= cx.n_errs > 0;
+	flush_errors(&cx, errs);
+	if (!failed && has_password) {
 		struct stat st;
 
 		if (stat(path, &st) == 0 && (st.st_mode & 0004))
 			c->password_warning = true;
 	}
 	free(cx.dir);
-	if (cx.n_errs > 0) {
+	if (failed) {
 		conf_free(c);
 		return NULL;
 	}

@@ -71,7 +71,7 @@ class Server:
                 with open(self.portfile) as f:
                     txt = f.read().strip()
                 if txt:
-                    self.port = int(txt)
+                    self.port = int(txt.split()[0])
                     return
             if self.proc.poll() is not None:
                 break
@@ -104,6 +104,7 @@ def httpd(workdir, root, *extra):
 def run(args, timeout=300, env=None, input=None):
     """Run paperwatch with args; returns CompletedProcess (text)."""
     e = dict(os.environ)
+    e.setdefault("PAPERWATCH_DATADIR", ROOT)     # ROOT/templates
     if env:
         e.update(env)
     return subprocess.run([BIN] + args, capture_output=True, text=True,

@@ -48,8 +48,8 @@ smtp = { host = "127.0.0.1"; port = %(smtp)d; tls = "none";
          from = "Paper digests <digest@example.org>"; };
 sources = (
   { name = "arxiv-testing"; type = "arxiv-api";
-    url = "http://127.0.0.1:%(http)d/%(api)s"; },
-  { name = "hf"; type = "hf-daily"; url = "http://127.0.0.1:%(http)d/%(hf)s"; }
+    url = "http://127.0.0.1:%(http)d/f/%(api)s"; },
+  { name = "hf"; type = "hf-daily"; url = "http://127.0.0.1:%(http)d/f/%(hf)s"; }
 );
 subscriptions = (
   { name = "mutation"; keywords = ["mutation testing"];
@@ -144,7 +144,7 @@ try:
     t.ok(r.returncode != 0 and "incorrect id format for abc" in r.stderr
          and r.stdout == "", "papers: the API error feed is an error",
          r.stdout + r.stderr)
-    r = pwtest.run(["papers", "http://127.0.0.1:%d/%s" % (http.port, API)])
+    r = pwtest.run(["papers", "http://127.0.0.1:%d/f/%s" % (http.port, API)])
     lines = r.stdout.splitlines()
     first = json.loads(lines[0]) if lines else {}
     t.ok(r.returncode == 0 and len(lines) == 100 and
@@ -165,8 +165,8 @@ try:
     r = pwtest.run(["check-config", "-c", bad])
     t.ok(r.returncode == 78, "check-config: exit 78 on errors", r.stderr)
     t.ok(re.search(r"bad\.conf:3: .*unknown type 'arxv'", r.stderr) and
-         re.search(r"bad\.conf:4: subscription 's': query: unbalanced", r.stderr)
-         and re.search(r"bad\.conf:5: unknown setting 'colour'", r.stderr),
+         re.search(r"bad\.conf:5: subscription .s.: query: unbalanced", r.stderr)
+         and re.search(r"bad\.conf:6: unknown setting .colour.", r.stderr),
          "check-config: every error as FILE:LINE: message", r.stderr)
 finally:
     for s in (http, smtp):

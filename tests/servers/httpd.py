@@ -10,7 +10,7 @@ same routes; its self-signed certificate DIR/cert.pem (CN and SAN localhost,
 IP 127.0.0.1) is created with openssl when absent.  Runs until SIGTERM.
 
 Routes (GET only):
-  /f/<file>        file from --root with ETag and Last-Modified; 304 when
+  /f/<path>        file from --root (subdirectories allowed, no '..') with ETag and Last-Modified; 304 when
                    If-None-Match matches, or (without If-None-Match) when
                    If-Modified-Since is not older than the file
   /gzip/<file>     the same file gzip-encoded (when the client accepts gzip)
@@ -132,7 +132,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def file(self, name, gz):
         path = os.path.join(self.root, name)
-        if '/' in name or name.startswith('.') or not os.path.isfile(path):
+        parts = name.split('/')
+        if any(x in ('', '.', '..') or x.startswith('.') for x in parts) \
+                or not os.path.isfile(path):
             return self.reply(404, b'not found\n')
         st = os.stat(path)
         mtime = int(st.st_mtime)
