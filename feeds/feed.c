@@ -819,7 +819,8 @@ feed_item_emit(struct feed_state *st)
 
 	st->in_item = false;
 	if (title == NULL && summary == NULL && link == NULL &&
-	    it->guid == NULL && it->atom_id == NULL && p->published == -1) {
+	    it->guid == NULL && it->atom_id == NULL && it->about == NULL &&
+	    p->published == -1 && p->updated == -1) {
 		feed_warn(st, "item %zu is empty: skipped", st->n_seen);
 		free(link);
 		return 0;
