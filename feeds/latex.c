@@ -129,13 +129,26 @@ static const struct {
 	{ '~', 0x303 }, { '=', 0x304 }, { '.', 0x307 },
 };
 
-/* \u \v \H \c \k \r \d \b : accents written with a letter. */
+/*
+ * \u \v \H \c \k \r \d \b : accents written with a letter; \r \d \b
+ * only with a braced argument.
+ */
 static const struct {
-	const char	*name;
+	char		 name;
 	uint16_t	 mark;
+	bool		 braced_only;
 } word_accents[] = {
-	{ "u", 0x306 }, { "v", 0x30c }, { "H", 0x30b }, { "c", 0x327 },
-	{ "k", 0x328 }, { "r", 0x30a }, { "d", 0x323 }, { "b", 0x331 },
+	{ 'u', 0x306, false }, { 'v', 0x30c, false }, { 'H', 0x30b, false },
+	{ 'c', 0x327, false }, { 'k', 0x328, false }, { 'r', 0x30a, true },
+	{ 'd', 0x323, true }, { 'b', 0x331, true },
+};
+
+/* How an accent takes its argument. */
+struct accent {
+	uint16_t	 mark;
+	size_t		 used;		/* bytes of the macro itself */
+	bool		 spaced;
+	bool		 braced_only;
 };
 
 /* Letters of their own. */
@@ -205,17 +218,22 @@ word_len(const char *s, size_t len)
 }
 
 /*
- * The letter an accent applies to, at s: "e", "{e}", "\i", "{\i}", after
- * optional spaces.  Returns the bytes used (0: no such argument).
+ * The letter an accent applies to, at s: "e", "{e}", "\i", "{\i}"; with
+ * spaced, after spaces too ("\c c"); braced_only: only "{e}" ("\d" and
+ * "\b" bare are far likelier a regex than an accent).  Returns the bytes
+ * used (0: no such argument).
  */
 static size_t
-accent_arg(const char *s, size_t len, char *base)
+accent_arg(const char *s, size_t len, bool spaced, bool braced_only,
+    char *base)
 {
 	size_t	 i = 0, brace;
 
-	while (i < len && s[i] == ' ')
+	while (spaced && i < len && s[i] == ' ')
 		i++;
 	brace = (i < len && s[i] == '{');
+	if (braced_only && !brace)
+		return 0;
 	i += brace;
 	if (i + 1 < len && s[i] == '\\' && (s[i + 1] == 'i' ||
 	    s[i + 1] == 'j') && (i + 2 >= len || !is_alpha(s[i + 2]))) {
@@ -249,28 +267,38 @@ find_letter(const char *name, size_t n, uint32_t *cp)
 	return false;
 }
 
-/* The mark of the accent macro at s ('\\' first); *used: its length. */
+/* The accent macro at s ('\\' first), if it is one. */
 static bool
-find_accent(const char *s, size_t len, uint16_t *mark, size_t *used)
+find_accent(const char *s, size_t len, struct accent *a)
 {
 	size_t	 n;
 
 	if (len < 2)
 		return false;
+	memset(a, 0, sizeof(*a));
+	a->used = 2;
 	for (size_t i = 0; i < NELEM(symbol_accents); i++)
 		if (s[1] == symbol_accents[i].c) {
-			*mark = symbol_accents[i].mark;
-			*used = 2;
+			a->mark = symbol_accents[i].mark;
 			return true;
 		}
 	n = word_len(s + 1, len - 1);
 	for (size_t i = 0; n == 1 && i < NELEM(word_accents); i++)
-		if (s[1] == word_accents[i].name[0]) {
-			*mark = word_accents[i].mark;
-			*used = 2;
+		if (s[1] == word_accents[i].name) {
+			a->mark = word_accents[i].mark;
+			a->spaced = true;
+			a->braced_only = word_accents[i].braced_only;
 			return true;
 		}
 	return false;
+}
+
+/* The accent at s applied: bytes used after the macro, 0 if none. */
+static size_t
+accent_apply(const struct accent *a, const char *s, size_t len, char *base)
+{
+	return accent_arg(s + a->used, len - a->used, a->spaced,
+	    a->braced_only, base);
 }
 
 /*
@@ -280,17 +308,17 @@ find_accent(const char *s, size_t len, uint16_t *mark, size_t *used)
 static size_t
 decode_macro(struct buf *out, const char *s, size_t len)
 {
-	uint16_t mark;
+	struct accent a;
 	uint32_t cp;
 	size_t	 used, n;
 	char	 base;
 
-	if (find_accent(s, len, &mark, &used)) {
-		n = accent_arg(s + used, len - used, &base);
+	if (find_accent(s, len, &a)) {
+		n = accent_apply(&a, s, len, &base);
 		if (n == 0)
 			return 0;
-		add_accented(out, mark, base);
-		return used + n;
+		add_accented(out, a.mark, base);
+		return a.used + n;
 	}
 	n = word_len(s + 1, len - 1);
 	if (n == 0 || !find_letter(s + 1, n, &cp))
@@ -376,9 +404,9 @@ bool
 latex_has_macro(const char *s, size_t len)
 {
 	const char	*bs, *end = s + len;
-	uint16_t	 mark;
+	struct accent	 a;
 	uint32_t	 cp;
-	size_t		 used, n;
+	size_t		 n;
 	char		 base;
 
 	while ((bs = memchr(s, '\\', (size_t)(end - s))) != NULL) {
@@ -387,8 +415,8 @@ latex_has_macro(const char *s, size_t len)
 			s = bs + 2;
 			continue;
 		}
-		if (find_accent(bs, len, &mark, &used) &&
-		    accent_arg(bs + used, len - used, &base) > 0)
+		if (find_accent(bs, len, &a) &&
+		    accent_apply(&a, bs, len, &base) > 0)
 			return true;
 		n = word_len(bs + 1, len - 1);
 		if (n > 0 && find_letter(bs + 1, n, &cp))
