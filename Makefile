@@ -122,8 +122,11 @@ fuzz:
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/paperwatch
 	for t in templates/*.mustache; do install -D -m 0644 $$t $(DESTDIR)$(DATADIR)/templates/$$(basename $$t); done
-	install -D -m 0644 systemd/paperwatch.service $(DESTDIR)$(UNITDIR)/paperwatch.service
-	install -D -m 0640 etc/paperwatch.conf $(DESTDIR)$(SYSCONFDIR)/paperwatch/paperwatch.conf.example
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/bin/paperwatch|$(BINDIR)/paperwatch|; s|/etc/paperwatch/|$(SYSCONFDIR)/paperwatch/|g' \
+	  systemd/paperwatch.service > $(DESTDIR)$(UNITDIR)/paperwatch.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/paperwatch.service
+	install -D -m 0644 etc/paperwatch.conf $(DESTDIR)$(SYSCONFDIR)/paperwatch/paperwatch.conf.example
 	install -D -m 0644 man/paperwatch.8 $(DESTDIR)$(MANDIR)/man8/paperwatch.8
 	install -D -m 0644 man/paperwatch.conf.5 $(DESTDIR)$(MANDIR)/man5/paperwatch.conf.5
 

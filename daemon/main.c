@@ -727,15 +727,21 @@ write_metrics(const struct conf *c, struct store *st, long long now)
 	struct buf b;
 	char *tmp;
 	FILE *f;
+	bool ok;
 
 	if (c->metrics_file == NULL)
 		return;
 	buf_init(&b);
 	metrics_text(c, st, now, &b);
 	tmp = xasprintf("%s.%ld.tmp", c->metrics_file, (long)getpid());
-	if ((f = fopen(tmp, "w")) == NULL ||
-	    fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0 ||
-	    rename(tmp, c->metrics_file) != 0) {
+	/* 0644 whatever the umask: node_exporter runs as another user */
+	ok = (f = fopen(tmp, "w")) != NULL;
+	if (ok) {
+		ok = fchmod(fileno(f), 0644) == 0 &&
+		    fwrite(b.data, 1, b.len, f) == b.len;
+		ok = fclose(f) == 0 && ok;
+	}
+	if (!ok || rename(tmp, c->metrics_file) != 0) {
 		log_warn("metrics: cannot write '%s': %s", c->metrics_file,
 		    strerror(errno));
 		unlink(tmp);
