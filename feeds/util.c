@@ -337,8 +337,15 @@ utf8_clean(struct buf *dst, const char *src, size_t len)
 	uint32_t cp;
 
 	while (i < len) {
-		size_t n = utf8_decode(src + i, len - i, &cp);
+		size_t n;
+		unsigned char c = (unsigned char)src[i];
 
+		if (c >= 0x20 && c < 0x7f) {	/* fast path: printable ASCII */
+			i++;
+			run++;
+			continue;
+		}
+		n = utf8_decode(src + i, len - i, &cp);
 		if (n != 0 && !is_bad_control(cp)) {
 			i += n;
 			run += n;
@@ -448,11 +455,21 @@ days_from_civil(long long y, unsigned m, unsigned d)
 	return era * 146097 + (long long)doe - 719468;
 }
 
+static int
+days_in_month(int y, int mo)
+{
+	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+	    31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return mo == 2 && leap ? 29 : dm[mo - 1];
+}
+
 static long long
 mktime_utc(int y, int mo, int d, int h, int mi, int s)
 {
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 24 ||
-	    mi < 0 || mi > 59 || s < 0 || s > 60)
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h < 0 ||
+	    h > 24 || mi < 0 || mi > 59 || s < 0 || s > 60)
 		return -1;
 	return days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400LL +
 	    h * 3600LL + mi * 60LL + s;
@@ -499,6 +516,8 @@ time_parse_rfc3339(const char *s)
 					p++;
 			}
 		}
+		while (*p == ' ')
+			p++;
 		if (*p == 'Z' || *p == 'z') {
 			p++;
 		} else if (*p == '+' || *p == '-') {
@@ -506,9 +525,13 @@ time_parse_rfc3339(const char *s)
 
 			if (!(p = parse_digits(p + 1, 2, &oh)))
 				return -1;
+			om = 0;		/* "+01" has no minutes */
 			if (*p == ':')
 				p++;
-			if (!(p = parse_digits(p, 2, &om)))
+			if (isdigit((unsigned char)*p) &&
+			    !(p = parse_digits(p, 2, &om)))
+				return -1;
+			if (oh > 23 || om > 59)
 				return -1;
 			off = sign * (oh * 3600LL + om * 60LL);
 		}
@@ -551,7 +574,8 @@ zone_offset(const char *z, long long *off)
 			return false;
 		if (*p == ':')
 			p++;
-		if (parse_digits(p, 2, &om) == NULL)
+		om = 0;
+		if (isdigit((unsigned char)*p) && parse_digits(p, 2, &om) == NULL)
 			return false;
 		*off = sign * (oh * 3600LL + om * 60LL);
 		return true;

@@ -252,6 +252,13 @@ test_dates(void **state)
 	assert_int_equal(time_parse_rfc3339("2026-04-12"), 1775952000);
 	assert_int_equal(time_parse_rfc3339("2026-13-12T00:00:00Z"), -1);
 	assert_int_equal(time_parse_rfc3339("yesterday"), -1);
+	assert_int_equal(time_parse_rfc3339("2025-02-10 00:00:00 +0100"),
+	    1739142000);
+	assert_int_equal(time_parse_rfc3339("2025-02-10T00:00:00+01"),
+	    1739142000);
+	assert_int_equal(time_parse_rfc3339("2025-02-30T00:00:00Z"), -1);
+	assert_int_equal(time_parse_rfc3339("2024-02-29T00:00:00Z"), 1709164800);
+	assert_int_equal(time_parse_rfc3339("2025-02-10T00:00:00+25:00"), -1);
 	/* RFC 822 and its lax variants */
 	assert_int_equal(time_parse_rfc822("Thu, 28 Nov 2024 00:00:00 -0500"),
 	    1732770000);
