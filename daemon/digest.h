@@ -7,6 +7,7 @@
 #ifndef PW_DAEMON_DIGEST_H
 #define PW_DAEMON_DIGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../feeds/paper.h"
@@ -51,5 +52,40 @@ int		 digest_render(struct digest_renderer *r, const struct digest *d,
 
 /* Sort items by score, best first (stable for equal scores: by id). */
 void		 digest_sort(struct digest *d);
+
+/*
+ * Like digest_render, with the template tpl instead of "<format>.mustache":
+ * a name looked up like a format's ("my-slack" -> "my-slack.mustache" in
+ * template_dir, then data_dir), or a path when it holds a '/'.  The
+ * escaping, JSON check and platform limits stay those of format.  tpl
+ * NULL is digest_render.
+ */
+int		 digest_render_template(struct digest_renderer *r,
+		    const struct digest *d, const char *format, const char *tpl,
+		    struct strvec *parts, char *err, size_t errlen);
+
+/*
+ * The subject line of d: tpl (a Mustache string, e.g. from the config;
+ * NULL: "Papers for {{date}}: {{subscription}} ({{count_label}})")
+ * rendered without escaping, white space collapsed to one line and cut at
+ * a word boundary under 200 characters.  Caller frees; NULL + err on a
+ * template error.
+ */
+char		*digest_subject(const struct digest *d, const char *tpl,
+		    char *err, size_t errlen);
+
+/*
+ * Append the model the templates of format see (every paper, one part) as
+ * indented JSON text: for `paperwatch preview --format json` and for
+ * people writing templates.  format NULL: "json".  -1 + err if format is
+ * unknown.
+ */
+int		 digest_model_json(const struct digest *d, const char *format,
+		    struct buf *out, char *err, size_t errlen);
+
+/* true if format is one of the formats above. */
+bool		 digest_format_known(const char *format);
+/* The formats, NULL-terminated. */
+extern const char *const digest_formats[];
 
 #endif
