@@ -139,4 +139,5 @@ uninstall:
 clean:
 	rm -rf build build-asan demo
 
+-include tests/fuzz/fuzz.mk
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
