@@ -36,8 +36,11 @@ python3-aiosmtpd), on 127.0.0.1 only:
                       without a reply after the DATA dot.
   --hang-pattern S    message containing S: no reply for an hour (to test
                       client timeouts).
-  --env-extra         also write "X-Env-TLS: <version or none>" and
-                      "X-Env-Auth: <user or none>" after X-Env-To.
+  --env-extra         also write, after X-Env-To, "X-Env-TLS: <TLS version
+                      or none>", "X-Env-Auth: <user or none>",
+                      "X-Env-SNI: <server name the client sent, or none>"
+                      and "X-Env-Session: <N>" (connections are numbered
+                      from 1, so messages of one session share N).
   --timeout SECONDS   idle timeout of a session (default 300).
 
 SIGTERM or SIGINT stop it cleanly (exit status 0).
@@ -139,15 +142,18 @@ class Handler:
         head = "X-Env-From: %s\r\nX-Env-To: %s\r\n" % (
             envelope.mail_from, ", ".join(envelope.rcpt_tos))
         if a.env_extra:
-            tls = "none"
-            if session.ssl is not None:
-                obj = server.transport.get_extra_info("ssl_object")
-                tls = obj.version() if obj is not None else "yes"
+            tls = sni = "none"
+            obj = server.transport.get_extra_info("ssl_object")
+            if obj is not None:
+                tls = obj.version()
+                sni = SNI.get(id(obj)) or "none"
             user = "none"
             if session.authenticated:
                 user = str(session.auth_data) if session.auth_data \
                     else "yes"
             head += "X-Env-TLS: %s\r\nX-Env-Auth: %s\r\n" % (tls, user)
+            head += "X-Env-SNI: %s\r\nX-Env-Session: %d\r\n" % (
+                sni, getattr(server, "pw_session", 0))
         self.spool.write(head.encode("utf-8", "surrogateescape") + raw)
         return "250 2.0.0 Message accepted for delivery"
 
@@ -164,12 +170,21 @@ def make_authenticator(user, password):
     return authenticator
 
 
+SNI = {}          # id(SSLObject) -> server name sent by the client
+
+
+def remember_sni(sslobj, name, ctx):
+    SNI[id(sslobj)] = name
+    return None
+
+
 def smtp_factory(args, handler):
     kw = dict(hostname="localhost", timeout=args.timeout,
               ident="paperwatch-test-smtpd")
     if args.tls:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(args.tls[0], args.tls[1])
+        ctx.sni_callback = remember_sni
         kw.update(tls_context=ctx, require_starttls=args.require_tls)
     if args.auth:
         user, password = args.auth.split(":", 1)
@@ -177,8 +192,13 @@ def smtp_factory(args, handler):
                   auth_required=True,
                   auth_require_tls=bool(args.tls))
 
+    count = [0]
+
     def factory():
-        return SMTP(handler, **kw)
+        count[0] += 1
+        smtp = SMTP(handler, **kw)
+        smtp.pw_session = count[0]
+        return smtp
     return factory
 
 
