@@ -533,14 +533,9 @@ record_poll(struct cycle *cy, struct poll_src *ps, long long now,
 			f->next_poll = now + (f->next_poll - now) / 4;
 		goto save;
 	}
-	stats->sources_ok++;
-	f->fails = 0;
-	free(f->last_error);
-	f->last_error = NULL;
-	f->last_ok = now;
 	if (ps->not_modified) {
 		log_info("fetch: source '%s': not modified", name);
-		goto save;
+		goto ok;
 	}
 	free(f->etag);
 	f->etag = xstrdup(ps->job.new_etag);
@@ -560,9 +555,18 @@ record_poll(struct cycle *cy, struct poll_src *ps, long long now,
 		    ps->papers.n, stats->papers_new - before);
 	}
 	if (rc == -1) {
+		/* keep the old feed state (ETag too): refetch next time */
 		log_err("store: source '%s': %s", name, err);
-		return;	/* keep the old feed state: refetch next time */
+		stats->sources_failed++;
+		ps->failed = true;
+		return;
 	}
+ok:
+	stats->sources_ok++;
+	f->fails = 0;
+	free(f->last_error);
+	f->last_error = NULL;
+	f->last_ok = now;
 save:
 	if (store_feed_put(cy->st, name, f, err, sizeof(err)) == -1)
 		log_err("store: source '%s': %s", name, err);

@@ -404,8 +404,14 @@ cmd_once(int argc, char **argv, const char *conf_path)
 	if (cycle_digests(cy, true, now, &stats) > 0)
 		rc = 1;
 	unsent = cycle_deliver(cy, now, &stats);
-	if (unsent > 0)
-		rc = 1;
+	{
+		long long pending, retrying, dead, sent;
+
+		/* "everything delivered": nothing left waiting in the outbox */
+		store_outbox_counts(st, &pending, &retrying, &dead, &sent);
+		if (unsent > 0 || pending > 0 || stats.dead > 0)
+			rc = 1;
+	}
 	log_stats(&stats);
 	cycle_free(cy);
 	store_close(st);

@@ -144,6 +144,23 @@ check_schema(struct store *st, char *err, size_t errlen)
 	    err, errlen);
 }
 
+/*
+ * Fault injection for tests: PAPERWATCH_DB_MAX_PAGES caps the database
+ * (PRAGMA max_page_count), which makes SQLite fail as on a full disk.
+ */
+static int
+fault_max_pages(struct store *st, char *err, size_t errlen)
+{
+	const char *v = getenv("PAPERWATCH_DB_MAX_PAGES");
+	char sql[64];
+	long n;
+
+	if (v == NULL || (n = strtol(v, NULL, 10)) <= 0)
+		return 0;
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%ld", n);
+	return exec(st, sql, err, errlen);
+}
+
 struct store *
 store_open(const char *path, char *err, size_t errlen)
 {
@@ -159,7 +176,8 @@ store_open(const char *path, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-	    err, errlen) == -1 || check_schema(st, err, errlen) == -1) {
+	    err, errlen) == -1 || check_schema(st, err, errlen) == -1 ||
+	    fault_max_pages(st, err, errlen) == -1) {
 		char tmp[256];
 
 		snprintf(tmp, sizeof(tmp), "%s", err);

@@ -58,8 +58,11 @@ def tmpdir(prefix="pw-it-"):
 
 class Server:
     """A test server process that writes its port to a port file."""
+    serial = 0
 
     def __init__(self, args, workdir, name):
+        Server.serial += 1
+        name = "%s-%d" % (name, Server.serial)
         self.portfile = os.path.join(workdir, name + ".port")
         self.log = open(os.path.join(workdir, name + ".log"), "wb")
         self.proc = subprocess.Popen(args + ["--portfile", self.portfile],

@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""Faults around `paperwatch once`, on real servers on 127.0.0.1: an SMTP
+server that is down and then up, one that rejects a recipient, one that
+fails temporarily, one that drops the connection in the middle of DATA;
+a corrupt state database and a full disk.  In every case: a retry or a
+clear error, nothing lost, nothing marked sent that was not, nothing sent
+twice.  And with debug logging on, no secret reaches a log line."""
+import hashlib
+import os
+import re
+import socket
+
+import pwtest
+
+t = pwtest.Tap()
+work = pwtest.tmpdir()
+HF = os.path.join(pwtest.FIXTURES, "hf-daily", "daily_papers_2026-06-12.json")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def conf(name, port, emails, sub="llm", extra_smtp="", state=None):
+    d = os.path.join(work, name)
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "pw.conf")
+    with open(path, "w") as f:
+        f.write("""
+state = "%(state)s";
+user_agent = "paperwatch-test/1 (mailto:test@example.org)";
+smtp = { host = "127.0.0.1"; port = %(port)d; tls = "none"; timeout = 5;
+         from = "Paper digests <digest@example.org>"; %(extra)s };
+sources = ( { name = "hf"; type = "hf-daily"; url = "file://%(hf)s"; } );
+subscriptions = ( { name = "%(sub)s"; query = "title:LLM";
+                    email = [%(emails)s]; } );
+""" % {"state": state or os.path.join(d, "state.db"), "port": port,
+            "hf": HF, "sub": sub, "extra": extra_smtp,
+            "emails": ", ".join('"%s"' % e for e in emails)})
+    return path
+
+
+def status(path):
+    return pwtest.run(["status", "-c", path]).stdout
+
+
+def per_rcpt(mail):
+    counts = {}
+    for m in pwtest.messages(mail):
+        counts[m["X-Env-To"]] = counts.get(m["X-Env-To"], 0) + 1
+    return counts
+
+
+servers = []
+try:
+    # 1. the server is down, then up: the digest arrives once
+    port = free_port()
+    c = conf("down", port, ["alice@example.org", "bob@example.org"])
+    r = pwtest.run(["once", "-c", c])
+    st = status(c)
+    t.ok(r.returncode == 1, "server down: exit 1", r.stderr)
+    t.ok("2 pending (2 retrying)" in st and "refused" in st.lower(),
+         "server down: both messages wait for a retry, with the reason", st)
+    mail = os.path.join(work, "down", "mail")
+    srv = pwtest.Server([pwtest.PY, os.path.join(pwtest.SERVERS, "smtpd.py"),
+                         "--port", str(port), "--outdir", mail], work,
+                        "smtpd-down")
+    servers.append(srv)
+    r = pwtest.run(["once", "-c", c])
+    t.ok(r.returncode == 1 and per_rcpt(mail) == {},
+         "a retry is not due at once (backoff)", r.stderr)
+    r = pwtest.run(["outbox", "-c", c, "retry", "all"])
+    t.ok(r.returncode == 0, "outbox retry all", r.stderr)
+    r = pwtest.run(["once", "-c", c])
+    t.ok(r.returncode == 0 and per_rcpt(mail) ==
+         {"alice@example.org": 1, "bob@example.org": 1},
+         "server up: each recipient gets the digest once",
+         "%s\n%s" % (per_rcpt(mail), r.stderr))
+    r = pwtest.run(["once", "-c", c])
+    t.ok(r.returncode == 0 and sum(per_rcpt(mail).values()) == 2,
+         "and nothing more afterwards")
+
+    # 2. one recipient rejected (550), one temporarily refused (450)
+    mail = os.path.join(work, "rcpt", "mail")
+    srv = pwtest.smtpd(work, mail, "--reject-pattern", "reject",
+                       "--tempfail-pattern", "later")
+    servers.append(srv)
+    c = conf("rcpt", srv.port, ["alice@example.org", "reject-me@example.org",
+                                "later@example.org"])
+    r = pwtest.run(["once", "-c", c])
+    st = status(c)
+    t.ok(r.returncode == 1 and per_rcpt(mail) == {"alice@example.org": 1},
+         "550 and 450 fail those recipients alone", per_rcpt(mail))
+    t.ok(re.search(r"dead\s+llm\s+smtp\s+reject-me@example.org.*550", st),
+         "the 550 recipient is a dead letter with the server's reply", st)
+    t.ok(re.search(r"pending\s+llm\s+smtp\s+later@example.org.*45\d", st),
+         "the 450 recipient is retried later", st)
+
+    # 3. the connection drops in the middle of DATA
+    mail = os.path.join(work, "drop", "mail")
+    srv = pwtest.smtpd(work, mail, "--drop-pattern", "DROPME")
+    servers.append(srv)
+    c = conf("drop", srv.port, ["alice@example.org"], sub="DROPME")
+    r = pwtest.run(["once", "-c", c])
+    t.ok(r.returncode == 1 and per_rcpt(mail) == {},
+         "dropped in DATA: not delivered, exit 1", r.stderr)
+    t.ok("1 pending (1 retrying)" in status(c),
+         "dropped in DATA: the message is kept for a retry", status(c))
+    srv.stop()
+    servers.remove(srv)
+    # a well-behaved server (on another port: the config is rewritten,
+    # the state and its outbox stay)
+    srv = pwtest.smtpd(work, mail)
+    servers.append(srv)
+    c = conf("drop", srv.port, ["alice@example.org"], sub="DROPME")
+    pwtest.run(["outbox", "-c", c, "retry", "all"])
+    r = pwtest.run(["once", "-c", c])
+    t.ok(r.returncode == 0 and per_rcpt(mail) == {"alice@example.org": 1},
+         "dropped in DATA: delivered once by the retry", r.stderr)
+
+    # 4. a corrupt state database: a clear error, the file left alone
+    mail = os.path.join(work, "corrupt", "mail")
+    srv = pwtest.smtpd(work, mail)
+    servers.append(srv)
+    c = conf("corrupt", srv.port, ["alice@example.org"])
+    db = os.path.join(work, "corrupt", "state.db")
+    with open(db, "wb") as f:
+        f.write(b"this is not an SQLite database\n" * 200)
+    before = hashlib.sha256(open(db, "rb").read()).hexdigest()
+    r = pwtest.run(["once", "-c", c])
+    t.ok(r.returncode != 0 and "not a database" in r.stderr,
+         "corrupt database: a clear error", r.stderr)
+    t.ok(hashlib.sha256(open(db, "rb").read()).hexdigest() == before,
+         "corrupt database: not reset or rewritten")
+    t.ok(per_rcpt(mail) == {}, "corrupt database: nothing sent")
+
+    # 5. the disk is full (max_page_count), then has room again
+    c = conf("full", srv.port, ["full@example.org"])
+    r = pwtest.run(["once", "-c", c], env={"PAPERWATCH_DB_MAX_PAGES": "16"})
+    t.ok(r.returncode != 0 and "full" in r.stderr.lower(),
+         "disk full: a clear error", r.stderr)
+    t.ok(per_rcpt(mail).get("full@example.org") is None,
+         "disk full: nothing sent")
+    r = pwtest.run(["once", "-c", c])
+    t.ok(r.returncode == 0 and per_rcpt(mail).get("full@example.org") == 1,
+         "room again: the digest arrives once (nothing was marked seen)",
+         r.stderr)
+
+    # 6. secrets never reach a log line, even at debug level
+    mail = os.path.join(work, "secret", "mail")
+    srv = pwtest.smtpd(work, mail, "--auth", "alice:Sup3r-s3cret-PW")
+    servers.append(srv)
+    pwfile = os.path.join(work, "smtp.pass")
+    with open(pwfile, "w") as f:
+        f.write("Sup3r-s3cret-PW\n")
+    os.chmod(pwfile, 0o600)
+    c = conf("secret", srv.port, ["alice@example.org"],
+             extra_smtp='user = "alice"; password_file = "%s";' % pwfile)
+    r = pwtest.run(["-v", "once", "-c", c])
+    t.ok(r.returncode == 0 and per_rcpt(mail) == {"alice@example.org": 1},
+         "AUTH: delivered", r.stderr)
+    t.ok("Sup3r-s3cret-PW" not in r.stderr + r.stdout and
+         "U3VwM3Itc" not in r.stderr,     # base64 of the password's start
+         "the SMTP password is in no log line, debug included")
+finally:
+    for s in servers:
+        s.stop()
+    if t.failed == 0:
+        pwtest.cleanup(work)
+    else:
+        print("# work dir kept: " + work)
+t.done()
