@@ -1009,11 +1009,27 @@ record_result(struct cycle *cy, struct outbox_msg *m, long long now,
 	}
 }
 
+struct report_ctx {
+	struct cycle		*cy;
+	long long		 now;
+	struct cycle_stats	*stats;
+};
+
+/* chan_report callback: record a result the moment it is known. */
+static void
+on_reported(struct outbox_msg *m, void *arg)
+{
+	struct report_ctx *rc = arg;
+
+	record_result(rc->cy, m, rc->now, rc->stats);
+}
+
 static void
 send_group(struct cycle *cy, struct outbox_msg **msgs, size_t n,
     long long now, struct cycle_stats *stats)
 {
 	const struct chan_type *ct = chan_find(msgs[0]->channel);
+	struct report_ctx rc = { .cy = cy, .now = now, .stats = stats };
 	char err[256];
 	void *state;
 
@@ -1021,6 +1037,9 @@ send_group(struct cycle *cy, struct outbox_msg **msgs, size_t n,
 		msgs[i]->result = CHAN_RETRY;
 		msgs[i]->retry_after = 0;
 		msgs[i]->err[0] = '\0';
+		msgs[i]->done = on_reported;
+		msgs[i]->done_arg = &rc;
+		msgs[i]->reported = false;
 	}
 	if (ct == NULL) {
 		for (size_t i = 0; i < n; i++)
@@ -1033,8 +1052,8 @@ send_group(struct cycle *cy, struct outbox_msg **msgs, size_t n,
 		ct->send(state, msgs, n);
 		ct->close(state);
 	}
-	for (size_t i = 0; i < n; i++)
-		record_result(cy, msgs[i], now, stats);
+	for (size_t i = 0; i < n; i++)		/* those not reported yet */
+		chan_report(msgs[i]);
 }
 
 size_t

@@ -36,3 +36,13 @@ outbox_msg_free(struct outbox_msg *m)
 	free(m->body);
 	free(m);
 }
+
+void
+chan_report(struct outbox_msg *m)
+{
+	if (m->reported)
+		return;
+	m->reported = true;
+	if (m->done != NULL)
+		m->done(m, m->done_arg);
+}

@@ -8,6 +8,7 @@
 #ifndef PW_DAEMON_DELIVER_CHANNEL_H
 #define PW_DAEMON_DELIVER_CHANNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct conf;
@@ -35,7 +36,19 @@ struct outbox_msg {
 	enum chan_result result;
 	long long	 retry_after;	/* seconds asked by the server, 0 */
 	char		 err[256];	/* why, when not CHAN_SENT */
+	/*
+	 * Optional, set by the caller: called (through chan_report) as soon
+	 * as the result of this message is known, before the next message
+	 * goes out, so the outbox can mark it sent at once and a crash in the
+	 * middle of a batch resends at most the message in flight.
+	 */
+	void		(*done)(struct outbox_msg *m, void *arg);
+	void		*done_arg;
+	bool		 reported;	/* done() was called */
 };
+
+/* Report m's result now (once): calls m->done if set. */
+void	chan_report(struct outbox_msg *m);
 
 struct chan_type {
 	const char *name;		/* as stored in the outbox */

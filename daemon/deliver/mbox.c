@@ -139,6 +139,7 @@ mbox_send(void *state, struct outbox_msg *const *msgs, size_t n)
 			/* a full disk or a permission problem may pass */
 			m->result = CHAN_RETRY;
 		}
+		chan_report(m);
 	}
 	buf_release(&b);
 }

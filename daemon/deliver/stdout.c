@@ -31,9 +31,11 @@ stdout_send(void *state, struct outbox_msg *const *msgs, size_t n)
 			snprintf(m->err, sizeof(m->err), "stdout: %s",
 			    strerror(errno));
 			m->result = CHAN_RETRY;
+			chan_report(m);
 			continue;
 		}
 		m->result = CHAN_SENT;
+		chan_report(m);
 	}
 }
 
