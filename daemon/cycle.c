@@ -507,6 +507,36 @@ next_poll_time(struct cycle *cy, const struct conf_source *cs, long long now)
 	return now + schedule_jitter(iv, &cy->seed);
 }
 
+/*
+ * After a failure: what the server asked (Retry-After), else 5 min
+ * doubling with each failure in a row, never later than the interval.
+ */
+static long long
+failed_poll_time(const struct poll_src *ps, const struct store_feed *f,
+    long long now)
+{
+	long long d = 300, regular = f->next_poll;
+
+	if (ps->job.status == FETCH_RETRY_LATER && ps->job.retry_after > 0)
+		return now + ps->job.retry_after;
+	for (int i = 1; i < f->fails && d < 86400; i++)
+		d *= 2;
+	return now + d < regular ? now + d : regular;
+}
+
+/* A quiet day and a broken feed differ: warn when a source is stale. */
+static void
+check_stale(const struct cycle *cy, const char *name,
+    const struct store_feed *f, long long now)
+{
+	long long since = f->last_new >= 0 ? f->last_new : f->last_ok;
+
+	if (since < 0 || now - since <= cy->conf->stale_after)
+		return;
+	log_warn("fetch: source '%s' is stale: nothing new for %lld hours%s",
+	    name, (now - since) / 3600, f->fails ? " and it is failing" : "");
+}
+
 static void
 record_poll(struct cycle *cy, struct poll_src *ps, long long now,
     struct cycle_stats *stats)
@@ -526,11 +556,7 @@ record_poll(struct cycle *cy, struct poll_src *ps, long long now,
 		log_warn("fetch: source '%s': %s", name,
 		    log_safe(ps->err, safe, sizeof(safe)));
 		/* a failed or partial fetch never marks anything as seen */
-		if (ps->job.status == FETCH_RETRY_LATER &&
-		    ps->job.retry_after > 0)
-			f->next_poll = now + ps->job.retry_after;
-		else if (f->fails > 1)
-			f->next_poll = now + (f->next_poll - now) / 4;
+		f->next_poll = failed_poll_time(ps, f, now);
 		goto save;
 	}
 	if (ps->not_modified) {
@@ -568,6 +594,7 @@ ok:
 	f->last_error = NULL;
 	f->last_ok = now;
 save:
+	check_stale(cy, name, f, now);
 	if (store_feed_put(cy->st, name, f, err, sizeof(err)) == -1)
 		log_err("store: source '%s': %s", name, err);
 }
@@ -910,8 +937,11 @@ make_digest(struct cycle *cy, size_t si, long long now,
 		goto fail;
 	digest_setup(cy, si, &b, now, &d, date, sizeof(date), id, sizeof(id));
 	if (b.n == 0 && !sub->send_empty) {
-		if (b.n_dropped > 0 && store_digest_new(cy->st, sub->name, date,
-		    now, NULL, 0, b.dropped, b.n_dropped, err, errlen) == -1)
+		/* nothing to say: the slot is handled all the same */
+		if ((b.n_dropped > 0 ? store_digest_new(cy->st, sub->name, date,
+		    now, NULL, 0, b.dropped, b.n_dropped, err, errlen) :
+		    store_sub_set_last_digest(cy->st, sub->name, now, err,
+		    errlen)) == -1)
 			goto fail;
 		built_release(&b);
 		return store_commit(cy->st, err, errlen);
@@ -1105,6 +1135,12 @@ cycle_next_due(struct cycle *cy, long long now)
 		    last >= 0 ? last : now, last);
 
 		if (cy->schedules[i].kind != SCHEDULE_IMMEDIATE && t < next)
+			next = t;
+	}
+	{
+		long long t = store_outbox_next_attempt(cy->st);
+
+		if (t >= 0 && t < next)
 			next = t;
 	}
 	return next > now ? next : now + 1;

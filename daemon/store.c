@@ -514,6 +514,20 @@ store_sub_last_digest(struct store *st, const char *sub)
 	return t;
 }
 
+int
+store_sub_set_last_digest(struct store *st, const char *sub, long long when,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE subs SET last_digest=?1 WHERE "
+	    "name=?2", err, errlen);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, when);
+	bind_str(s, 2, sub);
+	return step_done(st, s, err, errlen);
+}
+
 /* matches */
 
 static char *
@@ -648,15 +662,8 @@ store_digest_new(struct store *st, const char *sub, const char *date,
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	if (assign(st, sub, papers, n, id, err, errlen) == -1 ||
-	    assign(st, sub, dropped, n_dropped, 0, err, errlen) == -1)
-		return -1;
-	s = prep(st, "UPDATE subs SET last_digest=?1 WHERE name=?2", err,
-	    errlen);
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, now);
-	bind_str(s, 2, sub);
-	if (step_done(st, s, err, errlen) == -1)
+	    assign(st, sub, dropped, n_dropped, 0, err, errlen) == -1 ||
+	    store_sub_set_last_digest(st, sub, now, err, errlen) == -1)
 		return -1;
 	return id;
 }
@@ -852,6 +859,20 @@ store_outbox_drop(struct store *st, long long id, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+long long
+store_outbox_next_attempt(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	long long t = -1;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT min(next_attempt) FROM outbox "
+	    "WHERE state='pending'", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		t = col_time(s, 0);
+	sqlite3_finalize(s);
+	return t;
 }
 
 void

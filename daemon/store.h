@@ -79,6 +79,12 @@ int	store_sub_first(struct store *st, const char *sub, long long now,
 	    long long *first, bool *is_new, char *err, size_t errlen);
 /* When the subscription's last digest was made (-1 never). */
 long long store_sub_last_digest(struct store *st, const char *sub);
+/*
+ * Record that sub's digest slot at `when` was handled, even when there was
+ * nothing to send, so a schedule's next slot counts from it.
+ */
+int	store_sub_set_last_digest(struct store *st, const char *sub,
+	    long long when, char *err, size_t errlen);
 
 /* Add a match; 1 if new, 0 if the pair was already known, -1 error. */
 int	store_add_match(struct store *st, const char *sub, const char *paper,
@@ -143,6 +149,8 @@ int	store_outbox_retry(struct store *st, long long id, long long now,
 	    char *err, size_t errlen);
 int	store_outbox_drop(struct store *st, long long id,
 	    char *err, size_t errlen);
+/* The earliest next attempt of a pending message, or -1 if none. */
+long long store_outbox_next_attempt(struct store *st);
 /* Counts by state: pending (incl. retrying), retrying, dead, sent. */
 void	store_outbox_counts(struct store *st, long long *pending,
 	    long long *retrying, long long *dead, long long *sent);
