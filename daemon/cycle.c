@@ -537,12 +537,45 @@ check_stale(const struct cycle *cy, const char *name,
 	    name, (now - since) / 3600, f->fails ? " and it is failing" : "");
 }
 
+/*
+ * arXiv announces Sunday to Thursday at 20:00 New York time; the feed of
+ * that evening is dated the next day.  Warn when an arXiv announcement
+ * feed still serves an older day than the last announcement's.
+ */
+static void
+check_arxiv_day(const char *name, long long feed_date, long long now)
+{
+	struct schedule ny;
+	struct tm tm;
+	long long t, last = -1;
+	char err[128], want[16], got[16];
+
+	if (feed_date < 0 || schedule_parse("daily 20:00", "America/New_York",
+	    &ny, err, sizeof(err)) == -1)
+		return;
+	for (t = schedule_next(&ny, now - 8 * 86400, -1); t <= now;
+	    t = schedule_next(&ny, t, -1)) {
+		schedule_localtime(&ny, t, &tm);
+		if (tm.tm_wday <= 4)		/* Sunday .. Thursday */
+			last = t;
+	}
+	if (last >= 0 && now - last > 2 * 3600) {	/* give it two hours */
+		schedule_local_date(&ny, last + 6 * 3600, want, sizeof(want));
+		schedule_local_date(&ny, feed_date, got, sizeof(got));
+		if (strcmp(got, want) < 0)
+			log_warn("fetch: source '%s' still serves the "
+			    "announcements of %s (expected %s): stale?", name,
+			    got, want);
+	}
+	schedule_release(&ny);
+}
+
 static void
 record_poll(struct cycle *cy, struct poll_src *ps, long long now,
     struct cycle_stats *stats)
 {
 	const char *name = ps->cs->name;
-	char err[512], safe[300];
+	char err[512], safe[300], url[300];
 	struct store_feed *f = &ps->feed;
 	int rc = 0;
 
@@ -553,7 +586,8 @@ record_poll(struct cycle *cy, struct poll_src *ps, long long now,
 		free(f->last_error);
 		f->last_error = xstrdup(ps->err);
 		stats->sources_failed++;
-		log_warn("fetch: source '%s': %s", name,
+		log_warn("fetch: source '%s' (%s): %s", name,
+		    log_safe(ps->url ? ps->url : "", url, sizeof(url)),
 		    log_safe(ps->err, safe, sizeof(safe)));
 		/* a failed or partial fetch never marks anything as seen */
 		f->next_poll = failed_poll_time(ps, f, now);
@@ -567,6 +601,9 @@ record_poll(struct cycle *cy, struct poll_src *ps, long long now,
 	f->etag = xstrdup(ps->job.new_etag);
 	f->last_modified = ps->job.new_last_modified;
 	f->feed_date = ps->info.updated;
+	if (strcmp(ps->cs->type, "arxiv-rss") == 0 && ps->url != NULL &&
+	    !str_istarts(ps->url, "file:"))	/* not a captured file */
+		check_arxiv_day(name, f->feed_date, now);
 	f->n_fetched = (long long)ps->papers.n;
 	f->n_total += (long long)ps->papers.n;
 	stats->papers_fetched += ps->papers.n;

@@ -762,7 +762,7 @@ status_sources(const struct conf *c, struct store *st, long long now)
 	printf("sources:\n");
 	for (size_t i = 0; i < c->n_sources; i++) {
 		struct store_feed f;
-		char ok[32], nw[32], err[256], safe[200];
+		char ok[32], nw[32], fd[32], err[256], safe[200];
 		bool stale;
 
 		if (store_feed_get(st, c->sources[i].name, &f, err,
@@ -770,14 +770,15 @@ status_sources(const struct conf *c, struct store *st, long long now)
 			continue;
 		fmt_time(f.last_ok, ok, sizeof(ok));
 		fmt_time(f.last_new, nw, sizeof(nw));
+		fmt_time(f.feed_date, fd, sizeof(fd));
 		stale = f.last_ok < 0 || now - (f.last_new > 0 ? f.last_new :
 		    f.last_ok) > c->stale_after;
-		printf("  %-20s %-9s last ok %s, last new %s, %lld papers "
-		    "last time, %lld in all%s%s%s\n", c->sources[i].name,
-		    c->sources[i].type, ok, nw, f.n_fetched, f.n_total,
-		    stale ? ", STALE" : "", f.last_error ? ", error: " : "",
-		    f.last_error ? log_safe(f.last_error, safe, sizeof(safe)) :
-		    "");
+		printf("  %-20s %-9s last ok %s, last new %s, feed date %s, "
+		    "%lld papers last time, %lld in all%s%s%s\n",
+		    c->sources[i].name, c->sources[i].type, ok, nw, fd,
+		    f.n_fetched, f.n_total, stale ? ", STALE" : "",
+		    f.last_error ? ", error: " : "", f.last_error ?
+		    log_safe(f.last_error, safe, sizeof(safe)) : "");
 		store_feed_release(&f);
 	}
 }
