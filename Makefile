@@ -59,7 +59,7 @@ TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/obj/%.o)
 
 DEMO_CONF ?= etc/demo.conf
 
-.PHONY: all run deps check check-unit check-asan check-headers bench fuzz \
+.PHONY: all run deps check check-unit check-asan check-valgrind check-headers bench fuzz \
         install uninstall clean tests
 
 all: $(BIN)
@@ -107,6 +107,14 @@ check: tests
 
 check-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 check
+
+# The integration tests with paperwatch under valgrind's memcheck: any
+# error or definitely lost block fails the run.
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite --show-leak-kinds=definite
+check-valgrind: tests
+	@FIXTURES=$(CURDIR)/tests/fixtures PW_BIN=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) \
+	  PW_WRAP="$(VALGRIND)" sh tests/run-tests.sh
 
 check-headers:
 	@fail=0; for h in feeds/*.h daemon/*.h daemon/deliver/*.h; do \

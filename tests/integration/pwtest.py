@@ -104,13 +104,23 @@ def httpd(workdir, root, *extra):
                    "--root", root] + list(extra), workdir, "httpd")
 
 
-def run(args, timeout=300, env=None, input=None):
+# PW_WRAP: a command to run paperwatch under, e.g. valgrind (make
+# check-valgrind); its error exit status makes the checks fail.
+WRAP = os.environ.get("PW_WRAP", "").split()
+
+
+def cmd(args):
+    """The command line that runs paperwatch with args."""
+    return WRAP + [BIN] + list(args)
+
+
+def run(args, timeout=600, env=None, input=None):
     """Run paperwatch with args; returns CompletedProcess (text)."""
     e = dict(os.environ)
     e.setdefault("PAPERWATCH_DATADIR", ROOT)     # ROOT/templates
     if env:
         e.update(env)
-    return subprocess.run([BIN] + args, capture_output=True, text=True,
+    return subprocess.run(cmd(args), capture_output=True, text=True,
                           timeout=timeout, env=e, input=input)
 
 

@@ -97,7 +97,7 @@ try:
     env = dict(os.environ, NOTIFY_SOCKET=notify.path,
                PAPERWATCH_DATADIR=pwtest.ROOT)
     log = open(os.path.join(work, "run.log"), "w")
-    proc = subprocess.Popen([pwtest.BIN, "run", "-c", conf], env=env,
+    proc = subprocess.Popen(pwtest.cmd(["run", "-c", conf]), env=env,
                             stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL)
     t.ok(notify.wait("READY=1", 10), "READY=1 sent after start-up")
