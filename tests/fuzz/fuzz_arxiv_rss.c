@@ -1,0 +1,19 @@
+/*
+ * fuzz_arxiv_rss.c: libFuzzer target for the arXiv announcement RSS/Atom parser (type forced).
+ * The work and the invariants live in tests/unit/helpers/fuzz_targets.c,
+ * shared with the regression replay in make check.  Build and run:
+ * make fuzz (tests/fuzz/run.sh), or make fuzz-build and
+ * build-fuzz/fuzz_arxiv_rss CORPUS_DIR.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tests/unit/helpers/fuzz_targets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_one_arxiv_rss(data, size);
+}

@@ -1,0 +1,19 @@
+/*
+ * fuzz_sniff.c: libFuzzer target for source_parse with the type sniffed from the input.
+ * The work and the invariants live in tests/unit/helpers/fuzz_targets.c,
+ * shared with the regression replay in make check.  Build and run:
+ * make fuzz (tests/fuzz/run.sh), or make fuzz-build and
+ * build-fuzz/fuzz_sniff CORPUS_DIR.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tests/unit/helpers/fuzz_targets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_one_sniff(data, size);
+}

@@ -1,0 +1,2 @@
+{{#papers}}{{rank}}. {{title}}{{#authors}} {{name}}{{/authors}}
+{{/papers}}{{^papers}}none{{/papers}}{{! c }}{{=<% %>=}}<% date %><%={{ }}=%>{{> paper}}{{> self}}{{a.b.c}}{{{subscription}}}{{&subscription}}
