@@ -77,6 +77,14 @@ struct smtp_chan {
 	struct smtp_run	 run;
 };
 
+/* One message of the batch in the session (libESMTP's application data). */
+struct smtp_item {
+	struct outbox_msg	*m;
+	smtp_message_t		 msg;	/* NULL: not queued (judged already) */
+	char			*body;	/* the CRLF text libESMTP reads */
+	bool			 judged;
+};
+
 static int auth_users;		/* auth_client_init() reference count */
 
 /* Copy hostile server text into out: printable ASCII, cut. */
@@ -288,6 +296,26 @@ on_starttls_ok(struct smtp_chan *c, SSL *ssl)
 
 /* ---- libESMTP callbacks ------------------------------------------- */
 
+static void judge(struct smtp_chan *c, smtp_message_t msg,
+    struct outbox_msg *m, const char *session_err);
+
+/*
+ * A message's replies are all in (MAIL refused, or the reply to DATA or
+ * to its final dot): judge and report it now, before the next message
+ * goes out, so the outbox can mark it at once.
+ */
+static void
+on_message_done(struct smtp_chan *c, smtp_message_t msg)
+{
+	struct smtp_item *it = smtp_message_get_application_data(msg);
+
+	if (it == NULL || it->judged)
+		return;
+	judge(c, msg, it->m, "");
+	it->judged = true;
+	chan_report(it->m);
+}
+
 static void
 on_event(smtp_session_t session, int event, void *arg, ...)
 {
@@ -301,6 +329,18 @@ on_event(smtp_session_t session, int event, void *arg, ...)
 	switch (event) {
 	case SMTP_EV_STARTTLS_OK:
 		on_starttls_ok(c, va_arg(ap, SSL *));
+		break;
+	case SMTP_EV_MAILSTATUS: {
+		smtp_message_t msg;
+
+		(void)va_arg(ap, const char *);
+		msg = va_arg(ap, smtp_message_t);
+		if (smtp_reverse_path_status(msg)->code / 100 != 2)
+			on_message_done(c, msg);
+		break;
+	}
+	case SMTP_EV_MESSAGESENT:
+		on_message_done(c, va_arg(ap, smtp_message_t));
 		break;
 	case SMTP_EV_INVALID_PEER_CERTIFICATE:
 		(void)va_arg(ap, long);
@@ -790,40 +830,42 @@ judge(struct smtp_chan *c, smtp_message_t msg, struct outbox_msg *m,
 		set_result(m, CHAN_RETRY, "%s", session_err);
 }
 
-/* Add m to the session, or judge it right away when it cannot be sent. */
-static smtp_message_t
-add_message(struct smtp_chan *c, smtp_session_t s, struct outbox_msg *m,
-    char **body)
+/* Queue it->m in the session, or judge it now when it cannot be sent. */
+static void
+add_message(struct smtp_chan *c, smtp_session_t s, struct smtp_item *it)
 {
-	smtp_message_t msg;
-	char *rcpt;
+	struct outbox_msg *m = it->m;
+	char *rcpt = m->dest != NULL ? mail_addr_spec(m->dest) : NULL;
 
-	*body = NULL;
-	rcpt = m->dest != NULL ? mail_addr_spec(m->dest) : NULL;
 	if (rcpt == NULL || strchr(rcpt, '@') == NULL || m->body == NULL) {
 		set_result(m, CHAN_FAILED, "smtp: %s", m->body == NULL ?
 		    "empty message" : "invalid recipient address");
-		free(rcpt);
-		return NULL;
+		goto judged;
 	}
-	*body = crlf_body(m);
-	msg = smtp_add_message(s);
-	if (msg == NULL || smtp_set_reverse_path(msg, c->from) == 0 ||
-	    smtp_add_recipient(msg, rcpt) == NULL ||
-	    smtp_set_message_str(msg, *body) == 0) {
+	it->body = crlf_body(m);
+	it->msg = smtp_add_message(s);
+	if (it->msg == NULL || smtp_set_reverse_path(it->msg, c->from) == 0 ||
+	    smtp_add_recipient(it->msg, rcpt) == NULL ||
+	    smtp_set_message_str(it->msg, it->body) == 0) {
 		set_result(m, CHAN_RETRY, "smtp: cannot queue the message");
-		free(rcpt);
-		return NULL;
+		goto judged;
 	}
+	smtp_message_set_application_data_release(it->msg, it, NULL);
 	free(rcpt);
-	return msg;
+	return;
+judged:
+	free(rcpt);
+	it->judged = true;
+	chan_report(m);
 }
 
 static void
 fail_all(struct outbox_msg *const *msgs, size_t n, const char *why)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		set_result(msgs[i], CHAN_RETRY, "%s", why);
+		chan_report(msgs[i]);
+	}
 }
 
 static void
@@ -835,32 +877,40 @@ run_reset(struct smtp_chan *c)
 	buf_reset(&c->run.line);
 }
 
-/* Queue every message, run the session, judge each message. */
+/*
+ * Queue every message, run the session (messages are judged and reported
+ * as their replies come in), then judge the ones the session never
+ * reached with the session's error.
+ */
 static void
 run_session(struct smtp_chan *c, smtp_session_t s,
     struct outbox_msg *const *msgs, size_t n)
 {
-	smtp_message_t *sm = xcalloc(n, sizeof(*sm));
-	char **bodies = xcalloc(n, sizeof(*bodies)), why[256];
+	struct smtp_item *items = xcalloc(n, sizeof(*items));
+	char why[256];
 	size_t queued = 0;
 	int rc;
 
-	for (size_t i = 0; i < n; i++)
-		if ((sm[i] = add_message(c, s, msgs[i], &bodies[i])) != NULL)
-			queued++;
+	for (size_t i = 0; i < n; i++) {
+		items[i].m = msgs[i];
+		add_message(c, s, &items[i]);
+		queued += items[i].msg != NULL;
+	}
 	if (queued > 0) {
 		ERR_clear_error();
 		rc = smtp_start_session(s);
 		session_error(c, rc, smtp_errno(), why, sizeof(why));
-		for (size_t i = 0; i < n; i++)
-			if (sm[i] != NULL)
-				judge(c, sm[i], msgs[i], why);
+		for (size_t i = 0; i < n; i++) {
+			if (items[i].judged)
+				continue;
+			judge(c, items[i].msg, msgs[i], why);
+			chan_report(msgs[i]);
+		}
 		ERR_clear_error();
 	}
 	for (size_t i = 0; i < n; i++)
-		free(bodies[i]);
-	free(bodies);
-	free(sm);
+		free(items[i].body);
+	free(items);
 }
 
 static void

@@ -468,6 +468,7 @@ wh_send_one(struct wh_chan *c, struct outbox_msg *m)
 		judge(c, &q, m, perform(c, &q, m));
 	}
 	req_release(&q);
+	chan_report(m);
 }
 
 static void

@@ -87,8 +87,9 @@ md_is_word(const char *s, size_t n, const char **pl, size_t *pn)
 }
 
 /*
- * Decode an unstructured header value: unfold, decode encoded words,
- * drop the white space between two adjacent encoded words.  Returns 0,
+ * Decode an unstructured header value: unfold, drop leading white space
+ * (a fold before the first word), decode encoded words, drop the white
+ * space between two adjacent encoded words.  Returns 0,
  * -1 for a malformed fold or word, -2 if an encoded word does not decode
  * to whole UTF-8 characters on its own, -3 if a word is over 75 octets.
  */
@@ -107,6 +108,7 @@ md_header(const char *s, struct buf *out)
 		goto out;
 	}
 	p = buf_str(&u);
+	p += strspn(p, " \t");	/* leading white space is not the value */
 	while (*p != '\0' && rc == 0) {
 		size_t ws = strspn(p, " \t"), n, pn;
 		const char *tok = p + ws, *pl;

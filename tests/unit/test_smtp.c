@@ -403,6 +403,78 @@ test_recipient_refused_alone(void **state)
 	free_msgs(m, 4);
 }
 
+/* What each done() call saw: the message and the mails received so far. */
+struct report_log {
+	const char	*outdir;
+	long long	 id[8];
+	int		 result[8];
+	int		 received[8];
+	int		 n;
+};
+
+static void
+on_done(struct outbox_msg *m, void *arg)
+{
+	struct report_log *rl = arg;
+
+	if (rl->n < 8) {
+		rl->id[rl->n] = m->id;
+		rl->result[rl->n] = m->result;
+		rl->received[rl->n] = testsrv_count(rl->outdir, ".eml");
+		rl->n++;
+	}
+}
+
+/*
+ * Each result is reported (chan_report) as soon as the server answered
+ * for that message, before the next message goes out, and only once.
+ */
+static void
+test_reported_as_they_go(void **state)
+{
+	static const char *const args[] = { "--reject-pattern", "nobody",
+		NULL };
+	struct testsrv sv;
+	struct conf cfg;
+	struct outbox_msg *m[4];
+	struct report_log rl;
+
+	(void)state;
+	start_smtpd(&sv, args);
+	conf_for(&cfg, &sv, false);
+	memset(&rl, 0, sizeof(rl));
+	rl.outdir = sv.out;
+	m[0] = make_msg(35, "first@example.org");
+	m[1] = make_msg(36, "nobody@example.org");
+	m[2] = make_msg(37, "x@example.org");
+	free(m[2]->dest);
+	m[2]->dest = xstrdup("not an address");	/* never queued */
+	m[3] = make_msg(38, "last@example.org");
+	for (int i = 0; i < 4; i++) {
+		m[i]->done = on_done;
+		m[i]->done_arg = &rl;
+	}
+	send_batch(&cfg, m, 4);
+	testsrv_stop(&sv);
+	assert_int_equal(rl.n, 4);
+	/* refused before the session: reported first */
+	assert_int_equal(rl.id[0], 37);
+	assert_int_equal(rl.result[0], CHAN_FAILED);
+	assert_int_equal(rl.received[0], 0);
+	assert_int_equal(rl.id[1], 35);
+	assert_int_equal(rl.result[1], CHAN_SENT);
+	assert_int_equal(rl.received[1], 1);
+	assert_int_equal(rl.id[2], 36);
+	assert_int_equal(rl.result[2], CHAN_FAILED);
+	assert_int_equal(rl.received[2], 1);
+	assert_int_equal(rl.id[3], 38);
+	assert_int_equal(rl.result[3], CHAN_SENT);
+	assert_int_equal(rl.received[3], 2);
+	for (int i = 0; i < 4; i++)
+		assert_true(m[i]->reported);
+	free_msgs(m, 4);
+}
+
 /* Replies to the DATA dot: 451 retried, 554 failed, the rest sent. */
 static void
 test_data_replies(void **state)
@@ -661,6 +733,7 @@ main(void)
 		cmocka_unit_test(test_starttls_auth),
 		cmocka_unit_test(test_auth_failure),
 		cmocka_unit_test(test_recipient_refused_alone),
+		cmocka_unit_test(test_reported_as_they_go),
 		cmocka_unit_test(test_data_replies),
 		cmocka_unit_test(test_connection_dropped),
 		cmocka_unit_test(test_timeout),
