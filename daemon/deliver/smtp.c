@@ -81,7 +81,7 @@ struct smtp_chan {
 struct smtp_item {
 	struct outbox_msg	*m;
 	smtp_message_t		 msg;	/* NULL: not queued (judged already) */
-	char			*body;	/* the CRLF text libESMTP reads */
+	char			*body;	/* a CRLF copy, if the body needed it */
 	bool			 judged;
 };
 
@@ -647,25 +647,41 @@ fail:
 
 /* ---- a batch ------------------------------------------------------- */
 
-/* body with every line ending in CRLF (libESMTP needs it); caller frees */
+/* true if every line of the body ends in CRLF and it holds no NUL */
+static bool
+body_is_crlf(const struct outbox_msg *m)
+{
+	const char *s = m->body;
+
+	for (size_t i = 0; i < m->body_len; i++) {
+		if (s[i] == '\0' || (s[i] == '\n' && (i == 0 ||
+		    s[i - 1] != '\r')) || (s[i] == '\r' &&
+		    (i + 1 == m->body_len || s[i + 1] != '\n')))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The body with every line ending in CRLF (libESMTP needs it), NUL bytes
+ * dropped; caller frees.  mail_build's output never needs this.
+ */
 static char *
 crlf_body(const struct outbox_msg *m)
 {
 	struct buf b;
 	const char *s = m->body;
-	size_t n = m->body_len != 0 ? m->body_len : strlen(m->body);
+	size_t n = m->body_len;
 
 	buf_init(&b);
 	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\0')
+			continue;
 		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
 			buf_addc(&b, '\r');
-		else if (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n')) {
-			buf_add(&b, "\r\n", 2);
-			continue;
-		} else if (s[i] == '\0') {
-			continue;
-		}
 		buf_addc(&b, s[i]);
+		if (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n'))
+			buf_addc(&b, '\n');
 	}
 	return b.data != NULL ? buf_detach(&b) : xstrdup("");
 }
@@ -842,11 +858,15 @@ add_message(struct smtp_chan *c, smtp_session_t s, struct smtp_item *it)
 		    "empty message" : "invalid recipient address");
 		goto judged;
 	}
-	it->body = crlf_body(m);
+	if (m->body_len == 0)
+		m->body_len = strlen(m->body);
+	if (!body_is_crlf(m))
+		it->body = crlf_body(m);
 	it->msg = smtp_add_message(s);
 	if (it->msg == NULL || smtp_set_reverse_path(it->msg, c->from) == 0 ||
 	    smtp_add_recipient(it->msg, rcpt) == NULL ||
-	    smtp_set_message_str(it->msg, it->body) == 0) {
+	    smtp_set_message_str(it->msg, it->body != NULL ? it->body :
+	    m->body) == 0) {
 		set_result(m, CHAN_RETRY, "smtp: cannot queue the message");
 		goto judged;
 	}

@@ -21,6 +21,7 @@
 
 #include "daemon/conf.h"
 #include "daemon/deliver/channel.h"
+#include "daemon/log.h"
 #include "daemon/mail.h"
 #include "feeds/util.h"
 #include "testsrv.h"
@@ -696,6 +697,77 @@ test_tls13_hundred_sessions(void **state)
 	json_decref(got);
 }
 
+/* Read a whole small file into a NUL-terminated string. */
+static char *
+slurp(const char *path)
+{
+	struct buf b;
+	char err[256];
+
+	buf_init(&b);
+	if (file_read_all(path, 1 << 20, &b, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	return b.data != NULL ? buf_detach(&b) : xstrdup("");
+}
+
+/*
+ * The debug trace shows the dialogue but never the credentials: the AUTH
+ * exchange (user and password, base64) is redacted.  A body with bare LF
+ * line ends still arrives intact (converted to CRLF).
+ */
+static void
+test_debug_trace_redacts_auth(void **state)
+{
+	const char *args[] = { "--tls", E.cert, E.key, "--require-tls",
+		"--auth", "alice:" PASSWORD, NULL };
+	static const char *const secrets[] = { PASSWORD, "czNjcmV0LVBhNTU=",
+		"AGFsaWNlAHMzY3JldC1QYTU1", "YWxpY2U=" };
+	struct testsrv sv;
+	struct conf cfg;
+	struct outbox_msg *m[1];
+	char path[PATH_MAX], *log, *p;
+	json_t *got;
+	int fd;
+
+	(void)state;
+	start_smtpd(&sv, args);
+	conf_for(&cfg, &sv, true);
+	cfg.smtp.user = "alice";
+	cfg.smtp.password = PASSWORD;
+	m[0] = make_msg(95, "Jürgen Müller <jm@example.org>");
+	for (p = m[0]->body; (p = strstr(p, "\r\n")) != NULL;)
+		memmove(p, p + 1, strlen(p));		/* CRLF -> LF */
+	m[0]->body_len = strlen(m[0]->body);
+	snprintf(path, sizeof(path), "%s/trace.log", E.dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	log_set_fd(fd);
+	log_set_level(LOG_LVL_DEBUG);
+	send_batch(&cfg, m, 1);
+	log_set_level(LOG_LVL_INFO);
+	log_set_fd(2);
+	close(fd);
+	assert_result(m[0], CHAN_SENT, NULL);
+	got = parse_received(sv.out);
+	testsrv_stop(&sv);
+	check_message(json_array_get(got, 0), "jm@example.org", "Jürgen Müller");
+	json_decref(got);
+	log = slurp(path);
+	assert_non_null(strstr(log, "> EHLO paperwatch.test"));
+	assert_non_null(strstr(log, "> STARTTLS"));
+	assert_non_null(strstr(log, "TLS 1.3: NOOP -> 250"));
+	assert_non_null(strstr(log, "> AUTH [redacted]"));
+	assert_non_null(strstr(log, "< 235"));
+	assert_non_null(strstr(log, "> MAIL FROM:<digest@example.org>"));
+	assert_non_null(strstr(log, "> RCPT TO:<jm@example.org>"));
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		if (strstr(log, secrets[i]) != NULL)
+			fail_msg("the trace shows '%s'", secrets[i]);
+	assert_null(strstr(log, "Subject:"));	/* no message text */
+	free(log);
+	free_msgs(m, 1);
+}
+
 /* Bad input is refused before anything is sent. */
 static void
 test_open_errors(void **state)
@@ -740,6 +812,7 @@ main(void)
 		cmocka_unit_test(test_server_down),
 		cmocka_unit_test(test_certificate_errors),
 		cmocka_unit_test(test_ip_address_host),
+		cmocka_unit_test(test_debug_trace_redacts_auth),
 		cmocka_unit_test(test_tls13_hundred_sessions),
 	};
 
