@@ -95,7 +95,8 @@ err_cmp(const void *a, const void *b)
 static void
 flush_errors(struct ctx *cx, struct buf *out)
 {
-	qsort(cx->errs, cx->n_errs, sizeof(*cx->errs), err_cmp);
+	if (cx->n_errs > 0)
+		qsort(cx->errs, cx->n_errs, sizeof(*cx->errs), err_cmp);
 	for (size_t i = 0; i < cx->n_errs; i++) {
 		buf_adds(out, cx->errs[i].text);
 		free(cx->errs[i].text);
