@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +52,15 @@
 #define MATRIX_BYTES		60000	/* events are at most 65,536 bytes */
 #define NTFY_BYTES		4096
 
-typedef int (*limit_fn)(const json_t *j, size_t len, char *why,
-    size_t whylen);
+/*
+ * A platform's limits: 0 if the payload j (len bytes) fits; else -1, why
+ * filled and *fill set to how far over (2.0: twice the limit).
+ */
+struct over {
+	char	why[160];
+	double	fill;
+};
+typedef int (*limit_fn)(const json_t *j, size_t len, struct over *ov);
 
 struct fmt {
 	const char		*name;
@@ -63,7 +71,8 @@ struct fmt {
 	size_t			 title_max;	/* characters */
 	size_t			 summary_max;
 	size_t			 authors_max;
-	limit_fn		 limit;		/* NULL: no limit */
+	size_t			 max_bytes;	/* 0: no limit */
+	limit_fn		 limit;		/* NULL: no other limit */
 	bool			 wrap;		/* 78-column text */
 };
 
@@ -75,33 +84,30 @@ static const size_t level_max[LEVELS][3] = {
 	{ 60, 0, 40 },
 };
 
-static int limit_discord(const json_t *, size_t, char *, size_t);
-static int limit_slack(const json_t *, size_t, char *, size_t);
-static int limit_mattermost(const json_t *, size_t, char *, size_t);
-static int limit_teams(const json_t *, size_t, char *, size_t);
-static int limit_matrix(const json_t *, size_t, char *, size_t);
-static int limit_ntfy(const json_t *, size_t, char *, size_t);
+static int limit_discord(const json_t *, size_t, struct over *);
+static int limit_slack(const json_t *, size_t, struct over *);
+static int limit_mattermost(const json_t *, size_t, struct over *);
 
 static const struct fmt formats[] = {
 	{ "text", RENDER_ESC_NONE, false, NULL, NULL, 300, 500, 200,
-	    NULL, true },
+	    0, NULL, true },
 	{ "html", RENDER_ESC_HTML, false, "<strong>", "</strong>", 300, 600,
-	    200, NULL, false },
+	    200, 0, NULL, false },
 	{ "markdown", RENDER_ESC_MARKDOWN, false, "**", "**", 300, 600, 200,
-	    NULL, false },
+	    0, NULL, false },
 	{ "slack", RENDER_ESC_MRKDWN, true, "*", "*", 250, 300, 150,
-	    limit_slack, false },
+	    0, limit_slack, false },
 	{ "discord", RENDER_ESC_DISCORD, true, "**", "**", 200, 300, 150,
-	    limit_discord, false },
+	    0, limit_discord, false },
 	{ "mattermost", RENDER_ESC_DISCORD, true, "**", "**", 250, 300, 150,
-	    limit_mattermost, false },
+	    0, limit_mattermost, false },
 	{ "teams", RENDER_ESC_NONE, true, "**", "**", 250, 300, 150,
-	    limit_teams, false },
+	    TEAMS_BYTES, NULL, false },
 	{ "matrix", RENDER_ESC_HTML, true, "<strong>", "</strong>", 300, 400,
-	    150, limit_matrix, false },
+	    150, MATRIX_BYTES, NULL, false },
 	{ "ntfy", RENDER_ESC_NONE, true, NULL, NULL, 150, 200, 100,
-	    limit_ntfy, false },
-	{ "json", RENDER_ESC_JSON, true, NULL, NULL, 300, 300, 200, NULL,
+	    NTFY_BYTES, NULL, false },
+	{ "json", RENDER_ESC_JSON, true, NULL, NULL, 300, 300, 200, 0, NULL,
 	    false },
 };
 
@@ -196,57 +202,104 @@ shorten(struct buf *out, const char *s, size_t max)
 /*
  * Feed text as a template sees it: valid UTF-8, no control characters,
  * white space collapsed to single blanks (so a title can never break a
- * line, a table row or an indentation).  Caller frees.
+ * line, a table row or an indentation).  Most text already is: then it is
+ * used in place, without a copy.
  */
-static char *
-clean(const char *s)
+struct text {
+	const char	*s;
+	size_t		 len;
+	char		*own;		/* the cleaned copy, if one was made */
+};
+
+static bool
+is_clean(const char *s, size_t n)
 {
-	struct buf b;
+	bool high = false;
 	size_t i;
 
+	if (n > 0 && (s[0] == ' ' || s[n - 1] == ' '))
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || (c == ' ' && s[i + 1] == ' '))
+			return false;
+		if (c == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f)
+			return false;	/* C1 control */
+		high = high || c >= 0x80;
+	}
+	return !high || utf8_valid(s, n);
+}
+
+static void
+text_get(struct text *t, const char *s)
+{
+	struct buf b;
+	size_t i, n = strlen(s);
+
+	t->own = NULL;
+	t->s = s;
+	t->len = n;
+	if (is_clean(s, n))
+		return;
 	buf_init(&b);
-	utf8_clean(&b, s, strlen(s));
-	if (b.data == NULL)
-		return xstrdup("");
+	utf8_clean(&b, s, n);
+	buf_addc(&b, '\0');
 	for (i = 0; i < b.len; i++)
 		if ((unsigned char)b.data[i] < 0x20 || b.data[i] == 0x7f)
 			b.data[i] = ' ';
 	str_collapse_ws(b.data);
-	return buf_detach(&b);
+	t->own = buf_detach(&b);
+	t->s = t->own;
+	t->len = strlen(t->own);
+}
+
+static void
+text_release(struct text *t)
+{
+	free(t->own);
+	t->own = NULL;
+}
+
+/* A JSON string of clean text (valid UTF-8: no second check). */
+static json_t *
+jtext(const char *s, size_t len)
+{
+	json_t *j = json_stringn_nocheck(s, len);
+
+	return j ? j : json_string("");
 }
 
 /* A string value (cleaned), or null. */
 static json_t *
 jstr(const char *s)
 {
+	struct text t;
 	json_t *j;
-	char *c;
 
 	if (s == NULL)
 		return json_null();
-	c = clean(s);
-	j = json_string(c);
-	free(c);
-	return j ? j : json_string("");
+	text_get(&t, s);
+	j = jtext(t.s, t.len);
+	text_release(&t);
+	return j;
 }
 
+/* Clean text t shortened to max characters (0: whole). */
 static json_t *
-jshort(const char *s, size_t max)
+jshort_text(const struct text *t, size_t max)
 {
 	struct buf b;
 	json_t *j;
 
-	char *c;
-
-	if (s == NULL)
-		return json_null();
-	c = clean(s);
+	if (max == 0 || u8_len(t->s, t->len) <= max)
+		return jtext(t->s, t->len);
 	buf_init(&b);
-	shorten(&b, c, max);
-	free(c);
-	j = json_stringn(buf_str(&b), b.len);
+	shorten(&b, t->s, max);
+	j = jtext(buf_str(&b), b.len);
 	buf_release(&b);
-	return j ? j : json_string("");
+	return j;
 }
 
 static json_t *
@@ -278,6 +331,11 @@ safe_url(const char *u)
 	if (u == NULL || (!str_istarts(u, "https://") &&
 	    !str_istarts(u, "http://")) || strlen(u) > URL_MAX)
 		return NULL;
+	for (i = 0; u[i] > 0x20 && u[i] < 0x7f &&
+	    strchr("\"'<>\\^`{|}()[]*", u[i]) == NULL; i++)
+		;
+	if (u[i] == '\0')
+		return xstrdup(u);		/* nothing to encode */
 	buf_init(&b);
 	for (i = 0; u[i]; i++) {
 		unsigned char c = (unsigned char)u[i];
@@ -368,21 +426,16 @@ mark_hit(const char *s, size_t len, const char *hit, bool *on)
  * of text escaped on its own, so the markup is ours and the text is inert.
  */
 static json_t *
-highlight(const struct fmt *f, const char *title,
+highlight(const struct fmt *f, const char *title, size_t len,
     const struct digest_item *it)
 {
 	enum render_escape esc = f->esc == RENDER_ESC_JSON ? RENDER_ESC_NONE :
 	    f->esc;
-	size_t len, i, run;
+	size_t i, run;
 	struct buf b;
-	char *t;
 	bool *on;
 	json_t *j;
 
-	if (title == NULL)
-		return json_null();
-	title = t = clean(title);
-	len = strlen(title);
 	on = xcalloc(len + 1, sizeof(*on));
 	for (i = 0; f->hl_open != NULL && len <= HL_MAX && it->hits != NULL &&
 	    i < it->n_hits; i++)
@@ -399,14 +452,80 @@ highlight(const struct fmt *f, const char *title,
 			buf_adds(&b, f->hl_close);
 	}
 	free(on);
-	free(t);
-	j = json_stringn(buf_str(&b), b.len);
+	j = jtext(buf_str(&b), b.len);
 	buf_release(&b);
-	return j ? j : json_string("");
+	return j;
 }
 
 /* ------------------------------------------------------------------ */
 /* The model */
+
+/*
+ * The keys of a paper's model.  A template sees only the keys it names
+ * (in itself or its partials), so only those are built: the model of a
+ * paper costs a few hundred allocations when every key is built.
+ */
+enum mk {
+	MK_RANK, MK_ID, MK_VERSION, MK_IS_ARXIV, MK_TITLE, MK_TITLE_SHORT,
+	MK_TITLE_HL, MK_SUMMARY, MK_SUMMARY_SHORT, MK_AI_SUMMARY,
+	MK_AI_SUMMARY_SHORT, MK_BLURB, MK_BLURB_SHORT, MK_AUTHORS,
+	MK_N_AUTHORS, MK_AUTHORS_LINE, MK_AUTHORS_SHORT, MK_PRIMARY_CATEGORY,
+	MK_CATEGORIES, MK_CATEGORIES_LINE, MK_AI_KEYWORDS, MK_HITS,
+	MK_HITS_LINE, MK_SOURCES, MK_SOURCES_LINE, MK_URL, MK_URL_ABS,
+	MK_URL_PDF, MK_URL_HF, MK_URL_MAIN, MK_LINKS, MK_LINKS_LIST,
+	MK_HAS_LINKS, MK_HAS_UPVOTES, MK_UPVOTES, MK_HAS_COMMENTS,
+	MK_N_COMMENTS, MK_SCORE, MK_PUBLISHED, MK_UPDATED, MK_ANNOUNCE,
+	MK_COMMENT, MK_DOI, MK_JOURNAL_REF, MK_FIRST, MK_LAST,
+	MK_COUNT_
+};
+
+static const char *const mk_names[MK_COUNT_] = {
+	"rank", "id", "version", "is_arxiv", "title", "title_short",
+	"title_hl", "summary", "summary_short", "ai_summary",
+	"ai_summary_short", "blurb", "blurb_short", "authors",
+	"n_authors", "authors_line", "authors_short", "primary_category",
+	"categories", "categories_line", "ai_keywords", "hits",
+	"hits_line", "sources", "sources_line", "url", "url_abs",
+	"url_pdf", "url_hf", "url_main", "links", "links_list",
+	"has_links", "has_upvotes", "upvotes", "has_comments",
+	"n_comments", "score", "published", "updated", "announce",
+	"comment", "doi", "journal_ref", "first", "last",
+};
+
+typedef uint64_t mk_mask;
+#define MK_ALL		(~(mk_mask)0)
+#define MK_BIT(k)	((mk_mask)1 << (k))
+
+/* Set key k of o to the value of expr, evaluated only if k is wanted. */
+#define MK_SET(o, want, k, expr) do {					\
+	if ((want) & MK_BIT(k))						\
+		json_object_set_new_nocheck((o), mk_names[k], (expr));	\
+} while (0)
+
+static mk_mask
+mk_lookup(const char *name, size_t len)
+{
+	size_t i, n;
+
+	for (i = 0; i < MK_COUNT_; i++) {
+		n = strlen(mk_names[i]);
+		if (n == len && memcmp(mk_names[i], name, len) == 0)
+			return MK_BIT(i);
+	}
+	return 0;
+}
+
+/* An object {key: value, "first": i == 0, "last": i + 1 == n}. */
+static json_t *
+item(const char *key, json_t *value, size_t i, size_t n)
+{
+	json_t *o = json_object();
+
+	json_object_set_new_nocheck(o, key, value);
+	json_object_set_new_nocheck(o, "first", json_boolean(i == 0));
+	json_object_set_new_nocheck(o, "last", json_boolean(i + 1 == n));
+	return o;
+}
 
 /* [{name, first, last}, ...] of a string list. */
 static json_t *
@@ -416,115 +535,160 @@ name_list(char *const *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:o,s:b,s:b}", "name",
-		    jstr(v[i]), "first", i == 0, "last", i + 1 == n));
+		json_array_append_new(a, item("name", jstr(v[i]), i, n));
 	return a;
 }
 
 static void
 join(struct buf *b, char *const *v, size_t n, const char *sep)
 {
+	struct text t;
 	size_t i;
-	char *c;
 
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			buf_adds(b, sep);
-		c = clean(v[i] ? v[i] : "");
-		buf_adds(b, c);
-		free(c);
+		text_get(&t, v[i] ? v[i] : "");
+		buf_add(b, t.s, t.len);
+		text_release(&t);
 	}
 }
 
+/* A buffer of clean text. */
 static json_t *
 jbuf(const struct buf *b)
 {
-	json_t *j = json_stringn(buf_str(b), b->len);
-
-	return j ? j : json_string("");
+	return jtext(buf_str(b), b->len);
 }
 
-static void
-add_authors(json_t *o, const struct paper *p, size_t max)
+static json_t *
+author_list(const struct paper *p)
 {
 	json_t *a = json_array();
-	struct buf line, few;
 	size_t i, n = p->n_authors;
 
+	json_t *o;
+
+	for (i = 0; i < n; i++) {
+		o = item("name", jstr(p->authors[i].name ? p->authors[i].name :
+		    ""), i, n);
+		json_object_set_new_nocheck(o, "affiliation",
+		    jstr(p->authors[i].affiliation));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* authors, authors_line and "A, B, C et al." */
+static void
+add_authors(json_t *o, const struct paper *p, size_t max, mk_mask want)
+{
+	struct buf line, few;
+	struct text name;
+	size_t i, n = p->n_authors;
+
+	MK_SET(o, want, MK_AUTHORS, author_list(p));
+	MK_SET(o, want, MK_N_AUTHORS, json_integer((json_int_t)n));
+	if (!(want & (MK_BIT(MK_AUTHORS_LINE) | MK_BIT(MK_AUTHORS_SHORT))))
+		return;
 	buf_init(&line);
 	buf_init(&few);
 	for (i = 0; i < n; i++) {
-		char *name = clean(p->authors[i].name ? p->authors[i].name :
-		    "");
-
-		json_array_append_new(a, json_pack("{s:o,s:o,s:b,s:b}", "name",
-		    jstr(name), "affiliation", jstr(p->authors[i].affiliation),
-		    "first", i == 0, "last", i + 1 == n));
+		text_get(&name, p->authors[i].name ? p->authors[i].name : "");
 		if (i > 0)
 			buf_adds(&line, ", ");
-		buf_adds(&line, name);
+		buf_add(&line, name.s, name.len);
 		if (n <= AUTHORS_ALL || i < AUTHORS_FEW) {
 			if (i > 0)
 				buf_adds(&few, ", ");
-			buf_adds(&few, name);
+			buf_add(&few, name.s, name.len);
 		}
-		free(name);
+		text_release(&name);
 	}
 	if (n > AUTHORS_ALL)
 		buf_adds(&few, " et al.");
-	json_object_set_new(o, "authors", a);
-	json_object_set_new(o, "n_authors", json_integer((json_int_t)n));
-	json_object_set_new(o, "authors_line", jstr(buf_str(&line)));
-	json_object_set_new(o, "authors_short", jshort(buf_str(&few), max));
+	MK_SET(o, want, MK_AUTHORS_LINE, jbuf(&line));
+	name.s = buf_str(&few);
+	name.len = few.len;
+	MK_SET(o, want, MK_AUTHORS_SHORT, jshort_text(&name, max));
 	buf_release(&line);
 	buf_release(&few);
 }
 
+/* The four links: computed from an arXiv id, or the paper's own if safe. */
 static void
-add_links(json_t *o, const struct paper *p)
+paper_links(const struct paper *p, char *u[4])
+{
+	const char *given[4] = { p->url_abs, p->url_pdf, p->url_hf, p->url };
+	size_t i;
+	char *s;
+
+	static const char *const base[3] = { "https://arxiv.org/abs/",
+	    "https://arxiv.org/pdf/", "https://huggingface.co/papers/" };
+
+	for (i = 0; i < 4; i++) {
+		u[i] = safe_url(given[i]);
+		if (u[i] == NULL && i < 3 && p->is_arxiv && p->id != NULL) {
+			s = xasprintf("%s%s", base[i], p->id);
+			u[i] = safe_url(s);
+			free(s);
+		}
+	}
+}
+
+static json_t *
+link_list(char *const u[4], size_t *n)
 {
 	static const char *const keys[] = { "abs", "pdf", "hf", "url" };
 	static const char *const labels[] = { "arXiv", "PDF", "Hugging Face",
 	    "Link" };
-	char *u[4] = { NULL, NULL, NULL, NULL };
-	json_t *links = json_object(), *list = json_array();
-	size_t i, n = 0, k;
+	json_t *list = json_array(), *o;
+	size_t i, k;
 
-	if (p->is_arxiv && p->id != NULL) {
-		u[0] = xasprintf("https://arxiv.org/abs/%s", p->id);
-		u[1] = xasprintf("https://arxiv.org/pdf/%s", p->id);
-		u[2] = xasprintf("https://huggingface.co/papers/%s", p->id);
-	}
-	for (i = 0; i < 4; i++) {
-		const char *given[] = { p->url_abs, p->url_pdf, p->url_hf,
-		    p->url };
-		char *s = safe_url(given[i]);
-
-		if (s != NULL) {
-			free(u[i]);
-			u[i] = s;
-		}
-		if (u[i] != NULL && i == 3 && u[0] != NULL)
-			continue;	/* an arXiv paper's own link is abs */
-		if (u[i] != NULL)
-			n++;
-	}
+	*n = 0;
+	for (i = 0; i < 4; i++)		/* an arXiv paper's own link is abs */
+		if (u[i] != NULL && !(i == 3 && u[0] != NULL))
+			(*n)++;
 	for (i = 0, k = 0; i < 4; i++) {
-		json_object_set_new(links, keys[i], jstr(u[i]));
-		json_object_set_new(o, i == 3 ? "url" : i == 0 ? "url_abs" :
-		    i == 1 ? "url_pdf" : "url_hf", jstr(u[i]));
 		if (u[i] == NULL || (i == 3 && u[0] != NULL))
 			continue;
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:b,s:b}",
-		    "name", keys[i], "label", labels[i], "url", u[i],
-		    "first", k == 0, "last", k + 1 == n));
-		k++;
+		o = item("name", json_string_nocheck(keys[i]), k++, *n);
+		json_object_set_new_nocheck(o, "label",
+		    json_string_nocheck(labels[i]));
+		json_object_set_new_nocheck(o, "url", json_string_nocheck(u[i]));
+		json_array_append_new(list, o);
 	}
-	json_object_set_new(o, "url_main", jstr(u[0] ? u[0] : u[3] ? u[3] :
-	    u[2]));
-	json_object_set_new(o, "links", links);
-	json_object_set_new(o, "links_list", list);
-	json_object_set_new(o, "has_links", json_boolean(n > 0));
+	return list;
+}
+
+static void
+add_links(json_t *o, const struct paper *p, mk_mask want)
+{
+	char *u[4];
+	json_t *list = NULL;
+	size_t i, n = 0;
+
+	paper_links(p, u);
+	MK_SET(o, want, MK_URL_ABS, jstr(u[0]));
+	MK_SET(o, want, MK_URL_PDF, jstr(u[1]));
+	MK_SET(o, want, MK_URL_HF, jstr(u[2]));
+	MK_SET(o, want, MK_URL, jstr(u[3]));
+	MK_SET(o, want, MK_URL_MAIN, jstr(u[0] ? u[0] : u[3] ? u[3] : u[2]));
+	if (want & MK_BIT(MK_LINKS)) {
+		json_t *l = json_object();
+
+		json_object_set_new_nocheck(l, "abs", jstr(u[0]));
+		json_object_set_new_nocheck(l, "pdf", jstr(u[1]));
+		json_object_set_new_nocheck(l, "hf", jstr(u[2]));
+		json_object_set_new_nocheck(l, "url", jstr(u[3]));
+		json_object_set_new_nocheck(o, "links", l);
+	}
+	if (want & (MK_BIT(MK_LINKS_LIST) | MK_BIT(MK_HAS_LINKS)))
+		list = link_list(u, &n);
+	MK_SET(o, want, MK_HAS_LINKS, json_boolean(n > 0));
+	if (want & MK_BIT(MK_LINKS_LIST))
+		json_object_set(o, mk_names[MK_LINKS_LIST], list);
+	json_decref(list);
 	for (i = 0; i < 4; i++)
 		free(u[i]);
 }
@@ -538,61 +702,105 @@ round2(double x)
 }
 
 /*
- * Titles and summaries, whole and shortened; from compaction level 2 on
- * the shortened summaries are left out.
+ * Titles and summaries, whole and shortened, each cleaned once; the
+ * highlighted title (of the shortened one from compaction level 2 on,
+ * when the shortened summaries are left out too).
  */
 static void
-add_texts(json_t *o, const struct paper *p, const size_t lim[3], int level)
+add_texts(json_t *o, const struct digest_item *it, const struct fmt *f,
+    const size_t lim[3], int level, mk_mask want)
 {
-	const char *blurb = p->ai_summary && *p->ai_summary ? p->ai_summary :
-	    p->summary;
+	const mk_mask w_ti = MK_BIT(MK_TITLE) | MK_BIT(MK_TITLE_SHORT) |
+	    MK_BIT(MK_TITLE_HL);
+	const mk_mask w_bl = MK_BIT(MK_BLURB) | MK_BIT(MK_BLURB_SHORT);
+	const mk_mask w_su = MK_BIT(MK_SUMMARY) | MK_BIT(MK_SUMMARY_SHORT) |
+	    w_bl;
+	const mk_mask w_ai = MK_BIT(MK_AI_SUMMARY) |
+	    MK_BIT(MK_AI_SUMMARY_SHORT) | w_bl;
+	const struct paper *p = it->paper;
+	struct text ti, su, ai, hl;
+	const struct text *blurb;
 	bool drop = level >= 2;
 
-	json_object_set_new(o, "title", jstr(p->title ? p->title : ""));
-	json_object_set_new(o, "title_short", jshort(p->title ? p->title : "",
-	    lim[0]));
-	json_object_set_new(o, "summary", jstr(p->summary));
-	json_object_set_new(o, "summary_short", drop ? json_null() :
-	    jshort(p->summary, lim[1]));
-	json_object_set_new(o, "ai_summary", jstr(p->ai_summary));
-	json_object_set_new(o, "ai_summary_short", drop ? json_null() :
-	    jshort(p->ai_summary, lim[1]));
-	json_object_set_new(o, "blurb", jstr(blurb));
-	json_object_set_new(o, "blurb_short", drop ? json_null() :
-	    jshort(blurb, lim[1]));
+	text_get(&ti, p->title && (want & w_ti) ? p->title : "");
+	text_get(&ai, p->ai_summary && (want & w_ai) ? p->ai_summary : "");
+	/* the abstract is only needed for a blurb when there is no ai one */
+	text_get(&su, p->summary && ((want & (w_su & ~w_bl)) ||
+	    ((want & w_bl) && ai.len == 0)) ? p->summary : "");
+	blurb = ai.len > 0 ? &ai : &su;
+	MK_SET(o, want, MK_TITLE, jtext(ti.s, ti.len));
+	MK_SET(o, want, MK_TITLE_SHORT, jshort_text(&ti, lim[0]));
+	MK_SET(o, want, MK_SUMMARY, p->summary ? jtext(su.s, su.len) :
+	    json_null());
+	MK_SET(o, want, MK_SUMMARY_SHORT, drop || !p->summary ? json_null() :
+	    jshort_text(&su, lim[1]));
+	MK_SET(o, want, MK_AI_SUMMARY, p->ai_summary ? jtext(ai.s, ai.len) :
+	    json_null());
+	MK_SET(o, want, MK_AI_SUMMARY_SHORT, drop || !p->ai_summary ?
+	    json_null() : jshort_text(&ai, lim[1]));
+	MK_SET(o, want, MK_BLURB, blurb->len ? jtext(blurb->s, blurb->len) :
+	    json_null());
+	MK_SET(o, want, MK_BLURB_SHORT, drop || !blurb->len ? json_null() :
+	    jshort_text(blurb, lim[1]));
+	if (want & MK_BIT(MK_TITLE_HL)) {
+		struct buf b;
+
+		buf_init(&b);
+		hl = ti;
+		if (level >= 2 && u8_len(ti.s, ti.len) > lim[0]) {
+			shorten(&b, ti.s, lim[0]);
+			hl.s = buf_str(&b);
+			hl.len = b.len;
+		}
+		json_object_set_new(o, "title_hl", highlight(f, hl.s, hl.len,
+		    it));
+		buf_release(&b);
+	}
+	text_release(&ti);
+	text_release(&su);
+	text_release(&ai);
+}
+
+static json_t *
+jline(char *const *v, size_t n)
+{
+	struct buf b;
+	json_t *j;
+
+	buf_init(&b);
+	join(&b, v, n, ", ");
+	j = jbuf(&b);
+	buf_release(&b);
+	return j;
 }
 
 static void
-add_lists(json_t *o, const struct paper *p, const struct digest_item *it)
+add_lists(json_t *o, const struct paper *p, const struct digest_item *it,
+    mk_mask want)
 {
-	struct buf b;
+	char *const *hits = (char *const *)it->hits;
+	size_t nh = hits ? it->n_hits : 0;
 
-	buf_init(&b);
-	json_object_set_new(o, "primary_category", jstr(p->primary_category));
-	json_object_set_new(o, "categories", name_list(p->categories.v,
+	MK_SET(o, want, MK_PRIMARY_CATEGORY, jstr(p->primary_category));
+	MK_SET(o, want, MK_CATEGORIES, name_list(p->categories.v,
 	    p->categories.n));
-	join(&b, p->categories.v, p->categories.n, ", ");
-	json_object_set_new(o, "categories_line", jbuf(&b));
-	json_object_set_new(o, "ai_keywords", name_list(p->ai_keywords.v,
+	MK_SET(o, want, MK_CATEGORIES_LINE, jline(p->categories.v,
+	    p->categories.n));
+	MK_SET(o, want, MK_AI_KEYWORDS, name_list(p->ai_keywords.v,
 	    p->ai_keywords.n));
-	buf_reset(&b);
-	json_object_set_new(o, "hits", name_list((char *const *)it->hits,
-	    it->hits ? it->n_hits : 0));
-	if (it->hits)
-		join(&b, (char *const *)it->hits, it->n_hits, ", ");
-	json_object_set_new(o, "hits_line", jbuf(&b));
-	buf_reset(&b);
-	json_object_set_new(o, "sources", name_list(p->sources.v,
-	    p->sources.n));
-	join(&b, p->sources.v, p->sources.n, ", ");
-	json_object_set_new(o, "sources_line", jbuf(&b));
-	buf_release(&b);
+	MK_SET(o, want, MK_HITS, name_list(hits, nh));
+	MK_SET(o, want, MK_HITS_LINE, jline(hits, nh));
+	MK_SET(o, want, MK_SOURCES, name_list(p->sources.v, p->sources.n));
+	MK_SET(o, want, MK_SOURCES_LINE, jline(p->sources.v, p->sources.n));
 }
 
-/* The model of one paper, at compaction level (0: the format's sizes). */
+/*
+ * The model of one paper at compaction level (0: the format's sizes),
+ * with the keys in want.
+ */
 static json_t *
 paper_model(const struct fmt *f, const struct digest_item *it, size_t rank,
-    int level)
+    int level, mk_mask want)
 {
 	const struct paper *p = it->paper;
 	size_t lim[3] = { f->title_max, f->summary_max, f->authors_max };
@@ -602,34 +810,28 @@ paper_model(const struct fmt *f, const struct digest_item *it, size_t rank,
 	for (i = 0; i < 3 && level > 0; i++)
 		if (level_max[level][i] < lim[i] && level_max[level][i] > 0)
 			lim[i] = level_max[level][i];
-	json_object_set_new(o, "rank", json_integer((json_int_t)rank));
-	json_object_set_new(o, "id", jstr(p->id));
-	json_object_set_new(o, "version", p->version > 0 ?
+	MK_SET(o, want, MK_RANK, json_integer((json_int_t)rank));
+	MK_SET(o, want, MK_ID, jstr(p->id));
+	MK_SET(o, want, MK_VERSION, p->version > 0 ?
 	    json_integer(p->version) : json_null());
-	json_object_set_new(o, "is_arxiv", json_boolean(p->is_arxiv));
-	add_texts(o, p, lim, level);
-	json_object_set_new(o, "title_hl", highlight(f, level >= 2 ?
-	    json_string_value(json_object_get(o, "title_short")) :
-	    p->title ? p->title : "", it));
-	add_authors(o, p, lim[2]);
-	add_lists(o, p, it);
-	add_links(o, p);
-	json_object_set_new(o, "has_upvotes", json_boolean(p->upvotes >= 0));
-	json_object_set_new(o, "upvotes", p->upvotes >= 0 ?
+	MK_SET(o, want, MK_IS_ARXIV, json_boolean(p->is_arxiv));
+	add_texts(o, it, f, lim, level, want);
+	add_authors(o, p, lim[2], want);
+	add_lists(o, p, it, want);
+	add_links(o, p, want);
+	MK_SET(o, want, MK_HAS_UPVOTES, json_boolean(p->upvotes >= 0));
+	MK_SET(o, want, MK_UPVOTES, p->upvotes >= 0 ?
 	    json_integer(p->upvotes) : json_null());
-	json_object_set_new(o, "has_comments", json_boolean(p->n_comments >= 0));
-	json_object_set_new(o, "n_comments", p->n_comments >= 0 ?
+	MK_SET(o, want, MK_HAS_COMMENTS, json_boolean(p->n_comments >= 0));
+	MK_SET(o, want, MK_N_COMMENTS, p->n_comments >= 0 ?
 	    json_integer(p->n_comments) : json_null());
-	json_object_set_new(o, "score", json_real(round2(it->score)));
-	json_object_set_new(o, "published", jdate(p->published));
-	json_object_set_new(o, "updated", jdate(p->updated));
-	json_object_set_new(o, "announce",
-	    jstr(paper_announce_name(p->announce)));
-	json_object_set_new(o, "comment", jstr(p->comment));
-	json_object_set_new(o, "doi", jstr(p->doi));
-	json_object_set_new(o, "journal_ref", jstr(p->journal_ref));
-	json_object_set_new(o, "first", json_false());
-	json_object_set_new(o, "last", json_false());
+	MK_SET(o, want, MK_SCORE, json_real(round2(it->score)));
+	MK_SET(o, want, MK_PUBLISHED, jdate(p->published));
+	MK_SET(o, want, MK_UPDATED, jdate(p->updated));
+	MK_SET(o, want, MK_ANNOUNCE, jstr(paper_announce_name(p->announce)));
+	MK_SET(o, want, MK_COMMENT, jstr(p->comment));
+	MK_SET(o, want, MK_DOI, jstr(p->doi));
+	MK_SET(o, want, MK_JOURNAL_REF, jstr(p->journal_ref));
 	return o;
 }
 
@@ -639,20 +841,38 @@ struct part {
 	size_t		  first_rank;	/* 1-based */
 	size_t		  index;	/* 1-based; 0: not split */
 	size_t		  total;
+	mk_mask		  want;
 };
 
+static void
+add_part_label(json_t *o, const struct part *pt)
+{
+	char label[64];
+
+	if (pt->index == 0) {
+		json_object_set_new(o, "part", json_false());
+		json_object_set_new(o, "part_label", json_string(""));
+		return;
+	}
+	snprintf(label, sizeof(label), "(%zu/%zu)", pt->index, pt->total);
+	json_object_set_new(o, "part", json_pack("{s:I,s:I,s:s}", "index",
+	    (json_int_t)pt->index, "total", (json_int_t)pt->total, "label",
+	    label));
+	json_object_set_new(o, "part_label", json_string(label));
+}
+
+/* The model of one part: the digest's values and the part's papers. */
 static json_t *
 part_model(const struct digest *d, const struct fmt *f, const struct part *pt)
 {
 	json_t *o = json_object(), *a = json_array();
-	char label[64];
+	char *const *src = (char *const *)d->sources;
+	size_t i, ns = src ? d->n_sources : 0;
 	struct buf b;
-	size_t i;
 
 	for (i = 0; i < pt->n; i++) {
-		json_object_set_new(pt->papers[i], "first",
-		    json_boolean(i == 0));
-		json_object_set_new(pt->papers[i], "last",
+		MK_SET(pt->papers[i], pt->want, MK_FIRST, json_boolean(i == 0));
+		MK_SET(pt->papers[i], pt->want, MK_LAST,
 		    json_boolean(i + 1 == pt->n));
 		json_array_append(a, pt->papers[i]);
 	}
@@ -670,24 +890,10 @@ part_model(const struct digest *d, const struct fmt *f, const struct part *pt)
 	    json_integer((json_int_t)pt->first_rank));
 	json_object_set_new(o, "last_rank",
 	    json_integer((json_int_t)(pt->first_rank + pt->n - 1)));
-	if (pt->index > 0) {
-		snprintf(label, sizeof(label), "(%zu/%zu)", pt->index,
-		    pt->total);
-		json_object_set_new(o, "part", json_pack("{s:I,s:I,s:s}",
-		    "index", (json_int_t)pt->index, "total",
-		    (json_int_t)pt->total, "label", label));
-		json_object_set_new(o, "part_label", json_string(label));
-	} else {
-		json_object_set_new(o, "part", json_false());
-		json_object_set_new(o, "part_label", json_string(""));
-	}
+	add_part_label(o, pt);
 	json_object_set_new(o, "papers", a);
-	json_object_set_new(o, "sources", name_list((char *const *)d->sources,
-	    d->sources ? d->n_sources : 0));
-	buf_reset(&b);
-	if (d->sources)
-		join(&b, (char *const *)d->sources, d->n_sources, ", ");
-	json_object_set_new(o, "sources_line", jbuf(&b));
+	json_object_set_new(o, "sources", name_list(src, ns));
+	json_object_set_new(o, "sources_line", jline(src, ns));
 	json_object_set_new(o, "generator", json_string("paperwatch"));
 #ifdef PW_VERSION
 	json_object_set_new(o, "version", json_string(PW_VERSION));
@@ -708,35 +914,36 @@ tlen(const json_t *o, const char *key)
 }
 
 static int
-over(char *why, size_t whylen, const char *what, size_t n, size_t max)
+over(struct over *ov, const char *what, size_t n, size_t max)
 {
-	snprintf(why, whylen, "%s: %zu > %zu", what, n, max);
+	snprintf(ov->why, sizeof(ov->why), "%s: %zu > %zu", what, n, max);
+	ov->fill = max ? (double)n / (double)max : 2.0;
 	return -1;
 }
 
 static int
-discord_embed(const json_t *e, size_t *total, char *why, size_t whylen)
+discord_embed(const json_t *e, size_t *total, struct over *ov)
 {
 	const json_t *fields = json_object_get(e, "fields"), *fl;
 	size_t i, n;
 
 	if ((n = tlen(e, "title")) > DISCORD_TITLE)
-		return over(why, whylen, "embed title", n, DISCORD_TITLE);
+		return over(ov, "embed title", n, DISCORD_TITLE);
 	*total += n;
 	if ((n = tlen(e, "description")) > DISCORD_DESCRIPTION)
-		return over(why, whylen, "embed description", n,
+		return over(ov, "embed description", n,
 		    DISCORD_DESCRIPTION);
 	*total += n;
 	if ((n = tlen(json_object_get(e, "footer"), "text")) > DISCORD_FOOTER)
-		return over(why, whylen, "embed footer", n, DISCORD_FOOTER);
+		return over(ov, "embed footer", n, DISCORD_FOOTER);
 	*total += n + tlen(json_object_get(e, "author"), "name");
 	if (json_array_size(fields) > DISCORD_FIELDS)
-		return over(why, whylen, "embed fields",
+		return over(ov, "embed fields",
 		    json_array_size(fields), DISCORD_FIELDS);
 	json_array_foreach(fields, i, fl) {
 		if (tlen(fl, "name") > DISCORD_FIELD_NAME ||
 		    tlen(fl, "value") > DISCORD_FIELD_VALUE)
-			return over(why, whylen, "embed field",
+			return over(ov, "embed field",
 			    tlen(fl, "value"), DISCORD_FIELD_VALUE);
 		*total += tlen(fl, "name") + tlen(fl, "value");
 	}
@@ -744,28 +951,28 @@ discord_embed(const json_t *e, size_t *total, char *why, size_t whylen)
 }
 
 static int
-limit_discord(const json_t *j, size_t len, char *why, size_t whylen)
+limit_discord(const json_t *j, size_t len, struct over *ov)
 {
 	const json_t *embeds = json_object_get(j, "embeds"), *e;
 	size_t i, n, total = 0;
 
 	(void)len;
 	if ((n = tlen(j, "content")) > DISCORD_CONTENT)
-		return over(why, whylen, "content", n, DISCORD_CONTENT);
+		return over(ov, "content", n, DISCORD_CONTENT);
 	if (json_array_size(embeds) > DISCORD_EMBEDS)
-		return over(why, whylen, "embeds", json_array_size(embeds),
+		return over(ov, "embeds", json_array_size(embeds),
 		    DISCORD_EMBEDS);
 	json_array_foreach(embeds, i, e)
-		if (discord_embed(e, &total, why, whylen) < 0)
+		if (discord_embed(e, &total, ov) < 0)
 			return -1;
 	if (total > DISCORD_EMBED_TOTAL)
-		return over(why, whylen, "embed text", total,
+		return over(ov, "embed text", total,
 		    DISCORD_EMBED_TOTAL);
 	return 0;
 }
 
 static int
-slack_block(const json_t *b, char *why, size_t whylen)
+slack_block(const json_t *b, struct over *ov)
 {
 	const char *type = json_string_value(json_object_get(b, "type"));
 	const json_t *a, *e;
@@ -775,49 +982,49 @@ slack_block(const json_t *b, char *why, size_t whylen)
 		return 0;
 	n = tlen(json_object_get(b, "text"), "text");
 	if (strcmp(type, "header") == 0 && n > SLACK_HEADER_TEXT)
-		return over(why, whylen, "header text", n, SLACK_HEADER_TEXT);
+		return over(ov, "header text", n, SLACK_HEADER_TEXT);
 	if (n > SLACK_SECTION_TEXT)
-		return over(why, whylen, "section text", n, SLACK_SECTION_TEXT);
+		return over(ov, "section text", n, SLACK_SECTION_TEXT);
 	a = json_object_get(b, "fields");
 	if (json_array_size(a) > SLACK_FIELDS)
-		return over(why, whylen, "section fields", json_array_size(a),
+		return over(ov, "section fields", json_array_size(a),
 		    SLACK_FIELDS);
 	json_array_foreach(a, i, e)
 		if ((n = tlen(e, "text")) > SLACK_FIELD_TEXT)
-			return over(why, whylen, "field text", n,
+			return over(ov, "field text", n,
 			    SLACK_FIELD_TEXT);
 	a = json_object_get(b, "elements");
 	if (strcmp(type, "context") == 0 &&
 	    json_array_size(a) > SLACK_CONTEXT_ELEMENTS)
-		return over(why, whylen, "context elements",
+		return over(ov, "context elements",
 		    json_array_size(a), SLACK_CONTEXT_ELEMENTS);
 	json_array_foreach(a, i, e)
 		if ((n = tlen(e, "text")) > SLACK_SECTION_TEXT)
-			return over(why, whylen, "element text", n,
+			return over(ov, "element text", n,
 			    SLACK_SECTION_TEXT);
 	return 0;
 }
 
 static int
-limit_slack(const json_t *j, size_t len, char *why, size_t whylen)
+limit_slack(const json_t *j, size_t len, struct over *ov)
 {
 	const json_t *blocks = json_object_get(j, "blocks"), *b;
 	size_t i, n;
 
 	(void)len;
 	if ((n = tlen(j, "text")) > SLACK_TEXT)
-		return over(why, whylen, "text", n, SLACK_TEXT);
+		return over(ov, "text", n, SLACK_TEXT);
 	if (json_array_size(blocks) > SLACK_BLOCKS)
-		return over(why, whylen, "blocks", json_array_size(blocks),
+		return over(ov, "blocks", json_array_size(blocks),
 		    SLACK_BLOCKS);
 	json_array_foreach(blocks, i, b)
-		if (slack_block(b, why, whylen) < 0)
+		if (slack_block(b, ov) < 0)
 			return -1;
 	return 0;
 }
 
 static int
-limit_mattermost(const json_t *j, size_t len, char *why, size_t whylen)
+limit_mattermost(const json_t *j, size_t len, struct over *ov)
 {
 	const json_t *att = json_object_get(j, "attachments"), *a;
 	size_t i, n = tlen(j, "text");
@@ -826,35 +1033,8 @@ limit_mattermost(const json_t *j, size_t len, char *why, size_t whylen)
 	json_array_foreach(att, i, a)
 		n += tlen(a, "text") + tlen(a, "title") + tlen(a, "pretext");
 	if (n > MATTERMOST_TEXT)
-		return over(why, whylen, "text", n, MATTERMOST_TEXT);
+		return over(ov, "text", n, MATTERMOST_TEXT);
 	return 0;
-}
-
-static int
-limit_bytes(size_t len, size_t max, char *why, size_t whylen)
-{
-	return len > max ? over(why, whylen, "bytes", len, max) : 0;
-}
-
-static int
-limit_teams(const json_t *j, size_t len, char *why, size_t whylen)
-{
-	(void)j;
-	return limit_bytes(len, TEAMS_BYTES, why, whylen);
-}
-
-static int
-limit_matrix(const json_t *j, size_t len, char *why, size_t whylen)
-{
-	(void)j;
-	return limit_bytes(len, MATRIX_BYTES, why, whylen);
-}
-
-static int
-limit_ntfy(const json_t *j, size_t len, char *why, size_t whylen)
-{
-	(void)j;
-	return limit_bytes(len, NTFY_BYTES, why, whylen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -949,7 +1129,9 @@ struct tfile {
 	char		*name;		/* as asked: "slack", "paper" */
 	char		*path;		/* NULL: not found */
 	char		*text;
-	struct render_tpl *tpl;		/* main templates, parsed once */
+	struct render_tpl *tpl;		/* parsed once */
+	mk_mask		 want;		/* model keys it and its partials name */
+	bool		 have_want;
 };
 
 struct digest_renderer {
@@ -1064,11 +1246,53 @@ partial_path(const char *name, void *arg)
 	return f->path;
 }
 
-static struct render_tpl *
+struct names {
+	struct digest_renderer	*r;
+	mk_mask			 want;
+	struct strvec		 seen;		/* partials walked */
+};
+
+static void collect(struct names *nm, const struct render_tpl *t);
+
+static void
+collect_name(const char *name, size_t len, bool partial, void *arg)
+{
+	struct names *nm = arg;
+	const char *dot = memchr(name, '.', len);
+	struct tfile *f;
+	char *pname;
+
+	if (!partial) {
+		nm->want |= mk_lookup(name, dot ? (size_t)(dot - name) : len);
+		return;
+	}
+	pname = xstrndup(name, len);
+	if (strvec_contains(&nm->seen, pname)) {
+		free(pname);
+		return;
+	}
+	strvec_push_take(&nm->seen, pname);
+	f = tfile_get(nm->r, pname, false);
+	if (f->text != NULL && f->tpl == NULL)
+		f->tpl = render_compile(f->text, strlen(f->text), f->path,
+		    NULL, 0);
+	if (f->tpl != NULL)
+		collect(nm, f->tpl);
+}
+
+static void
+collect(struct names *nm, const struct render_tpl *t)
+{
+	render_tpl_names(t, collect_name, nm);
+}
+
+/* The template called name, parsed, with the model keys it can see. */
+static struct tfile *
 main_template(struct digest_renderer *r, const char *name, char *err,
     size_t errlen)
 {
 	struct tfile *f = tfile_get(r, name, true);
+	struct names nm;
 
 	if (f->text == NULL) {
 		if (strchr(name, '/') != NULL)
@@ -1080,10 +1304,204 @@ main_template(struct digest_renderer *r, const char *name, char *err,
 			    r->dirs[1] ? r->dirs[1] : "", r->dirs[1] ? "'" : "");
 		return NULL;
 	}
-	if (f->tpl == NULL)
-		f->tpl = render_compile(f->text, strlen(f->text), f->path, err,
-		    errlen);
-	return f->tpl;
+	if (f->tpl == NULL && (f->tpl = render_compile(f->text,
+	    strlen(f->text), f->path, err, errlen)) == NULL)
+		return NULL;
+	if (!f->have_want) {
+		memset(&nm, 0, sizeof(nm));
+		nm.r = r;
+		strvec_init(&nm.seen);
+		strvec_push(&nm.seen, name);
+		collect(&nm, f->tpl);
+		strvec_release(&nm.seen);
+		f->want = nm.want;
+		f->have_want = true;
+	}
+	return f;
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * JSON syntax (RFC 8259) checked without building a tree: for payloads
+ * that only need to be valid, jansson's full parse costs more than the
+ * render.  Strings must be valid UTF-8; nesting is bounded.
+ */
+
+#define JSON_DEPTH	256
+
+struct jscan {
+	const char	*s;
+	const char	*e;
+	int		 depth;
+};
+
+static void
+js_ws(struct jscan *j)
+{
+	while (j->s < j->e && (*j->s == ' ' || *j->s == '\t' ||
+	    *j->s == '\n' || *j->s == '\r'))
+		j->s++;
+}
+
+static bool
+js_hex4(struct jscan *j)
+{
+	int i;
+
+	for (i = 0; i < 4; i++, j->s++)
+		if (j->s >= j->e || strchr("0123456789abcdefABCDEF",
+		    *j->s) == NULL || *j->s == '\0')
+			return false;
+	return true;
+}
+
+static bool
+js_string(struct jscan *j)
+{
+	uint32_t cp;
+	size_t n;
+
+	for (j->s++; j->s < j->e; ) {
+		unsigned char c = (unsigned char)*j->s;
+
+		if (c == '"') {
+			j->s++;
+			return true;
+		}
+		if (c < 0x20)
+			return false;
+		if (c == '\\') {
+			if (++j->s >= j->e)
+				return false;
+			if (*j->s == 'u') {
+				j->s++;
+				if (!js_hex4(j))
+					return false;
+			} else if (*j->s == '\0' ||
+			    strchr("\"\\/bfnrt", *j->s) == NULL)
+				return false;
+			else
+				j->s++;
+		} else if (c >= 0x80) {
+			if ((n = utf8_decode(j->s, (size_t)(j->e - j->s),
+			    &cp)) == 0)
+				return false;
+			j->s += n;
+		} else
+			j->s++;
+	}
+	return false;
+}
+
+static bool
+js_digits(struct jscan *j)
+{
+	const char *start = j->s;
+
+	while (j->s < j->e && *j->s >= '0' && *j->s <= '9')
+		j->s++;
+	return j->s > start;
+}
+
+static bool
+js_number(struct jscan *j)
+{
+	if (*j->s == '-')
+		j->s++;
+	if (j->s < j->e && *j->s == '0')
+		j->s++;
+	else if (!js_digits(j))
+		return false;
+	if (j->s < j->e && *j->s == '.' && (j->s++, !js_digits(j)))
+		return false;
+	if (j->s < j->e && (*j->s == 'e' || *j->s == 'E')) {
+		j->s++;
+		if (j->s < j->e && (*j->s == '+' || *j->s == '-'))
+			j->s++;
+		if (!js_digits(j))
+			return false;
+	}
+	return true;
+}
+
+static bool js_value(struct jscan *j);
+
+/* An array or an object (at '[' or '{'). */
+static bool
+js_container(struct jscan *j)
+{
+	char close = *j->s == '[' ? ']' : '}';
+	bool first = true;
+
+	if (++j->depth > JSON_DEPTH)
+		return false;
+	for (j->s++;; first = false) {
+		js_ws(j);
+		if (j->s < j->e && *j->s == close && first)
+			break;
+		if (close == '}') {
+			if (j->s >= j->e || *j->s != '"' || !js_string(j))
+				return false;
+			js_ws(j);
+			if (j->s >= j->e || *j->s++ != ':')
+				return false;
+		}
+		if (!js_value(j))
+			return false;
+		js_ws(j);
+		if (j->s < j->e && *j->s == ',') {
+			j->s++;
+			continue;
+		}
+		if (j->s < j->e && *j->s == close)
+			break;
+		return false;
+	}
+	j->s++;
+	j->depth--;
+	return true;
+}
+
+static bool
+js_value(struct jscan *j)
+{
+	static const char *const lit[] = { "true", "false", "null" };
+	size_t i, n;
+
+	js_ws(j);
+	if (j->s >= j->e)
+		return false;
+	if (*j->s == '{' || *j->s == '[')
+		return js_container(j);
+	if (*j->s == '"')
+		return js_string(j);
+	if (*j->s == '-' || (*j->s >= '0' && *j->s <= '9'))
+		return js_number(j);
+	for (i = 0; i < 3; i++) {
+		n = strlen(lit[i]);
+		if ((size_t)(j->e - j->s) >= n && memcmp(j->s, lit[i], n) == 0) {
+			j->s += n;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* 0 if s[0..len) is one JSON object or array; else -1, *at the offset. */
+static int
+json_check(const char *s, size_t len, size_t *at)
+{
+	struct jscan j = { s, s + len, 0 };
+	bool ok;
+
+	js_ws(&j);
+	ok = j.s < j.e && (*j.s == '{' || *j.s == '[') && js_value(&j);
+	if (ok) {
+		js_ws(&j);
+		ok = j.s == j.e;
+	}
+	*at = (size_t)(j.s - s);
+	return ok ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1094,15 +1512,32 @@ struct job {
 	const struct digest	*d;
 	const struct fmt	*f;
 	struct render_tpl	*tpl;
+	mk_mask			 want;
 	json_t			**papers;	/* per item, current level */
 	int			*level;
 	struct buf		 out;
-	char			 why[160];	/* why a part does not fit */
+	struct over		 ov;		/* why a part does not fit */
 };
+
+/* 0 if j->out is valid JSON, else -1 with where it breaks. */
+static int
+valid_json(struct job *j, char *err, size_t errlen)
+{
+	size_t at, i;
+	int line = 1;
+
+	if (json_check(buf_str(&j->out), j->out.len, &at) == 0)
+		return 0;
+	for (i = 0; i < at; i++)
+		line += j->out.data[i] == '\n';
+	snprintf(err, errlen, "template '%s' produced invalid JSON (output "
+	    "line %d, byte %zu)", render_tpl_name(j->tpl), line, at);
+	return -1;
+}
 
 /*
  * Render one part into j->out: 0 if it fits, 1 if it is over the limit
- * (j->why says which), -1 on a template error (err).
+ * (j->ov says why and by how much), -1 on a template error (err).
  */
 static int
 render_part(struct job *j, const struct part *pt, char *err, size_t errlen)
@@ -1128,6 +1563,12 @@ render_part(struct job *j, const struct part *pt, char *err, size_t errlen)
 		wrap_text(&j->out, WRAP_COLUMNS);
 	if (!j->f->json)
 		return 0;
+	if (j->f->max_bytes && j->out.len > j->f->max_bytes) {
+		over(&j->ov, "bytes", j->out.len, j->f->max_bytes);
+		return 1;		/* too long: no need to parse it */
+	}
+	if (j->f->limit == NULL)
+		return valid_json(j, err, errlen);
 	parsed = json_loadb(buf_str(&j->out), j->out.len, 0, &je);
 	if (parsed == NULL) {
 		snprintf(err, errlen, "template '%s' produced invalid JSON: "
@@ -1135,8 +1576,7 @@ render_part(struct job *j, const struct part *pt, char *err, size_t errlen)
 		    je.text, je.line, je.column);
 		return -1;
 	}
-	rc = j->f->limit ? j->f->limit(parsed, j->out.len, j->why,
-	    sizeof(j->why)) : 0;
+	rc = j->f->limit ? j->f->limit(parsed, j->out.len, &j->ov) : 0;
 	json_decref(parsed);
 	return rc < 0 ? 1 : 0;
 }
@@ -1145,7 +1585,7 @@ render_part(struct job *j, const struct part *pt, char *err, size_t errlen)
 static int
 fits(struct job *j, size_t i, size_t k, char *err, size_t errlen)
 {
-	struct part pt = { j->papers + i, k, i + 1, 999, 999 };
+	struct part pt = { j->papers + i, k, i + 1, 999, 999, j->want };
 
 	return render_part(j, &pt, err, errlen);
 }
@@ -1161,41 +1601,51 @@ fit_alone(struct job *j, size_t i, char *err, size_t errlen)
 			snprintf(err, errlen, "template '%s': paper '%s' does "
 			    "not fit one %s message even shortened (%s)",
 			    render_tpl_name(j->tpl), j->d->items[i].paper->id ?
-			    j->d->items[i].paper->id : "?", j->f->name, j->why);
+			    j->d->items[i].paper->id : "?", j->f->name, j->ov.why);
 			return -1;
 		}
 		j->level[i]++;
 		json_decref(j->papers[i]);
 		j->papers[i] = paper_model(j->f, &j->d->items[i], i + 1,
-		    j->level[i]);
+		    j->level[i], j->want);
 	}
 	return rc;
 }
 
-/* The most items from i on that fit one message (at least 1). */
+/*
+ * The most items from i on that fit one message (at least 1), searched
+ * from guess (the size of the part before, as parts tend to be alike):
+ * lo always fits, hi never does (n + 1: not known yet).
+ */
 static int
-pack(struct job *j, size_t i, size_t *k, char *err, size_t errlen)
+pack(struct job *j, size_t i, size_t guess, size_t *k, char *err,
+    size_t errlen)
 {
-	size_t n = j->d->n_items - i, lo = 1, hi, mid;
-	int rc = 0;
+	size_t n = j->d->n_items - i, lo = 1, hi = n + 1, mid, step = 1;
+	int rc;
 
 	if (fit_alone(j, i, err, errlen) < 0)
 		return -1;
-	hi = 2;
-	while (hi <= n && (rc = fits(j, i, hi, err, errlen)) == 0)
-		lo = hi, hi *= 2;
-	if (rc < 0)
-		return -1;
-	if (hi > n)
-		hi = n + 1;
-	while (hi - lo > 1) {		/* lo fits, hi does not */
+	if (guess > 1 && guess <= n) {
+		if ((rc = fits(j, i, guess, err, errlen)) < 0)
+			return -1;
+		*(rc == 0 ? &lo : &hi) = guess;
+	}
+	while (hi == n + 1 && lo < n) {		/* gallop up */
+		mid = lo + step > n ? n : lo + step;
+		if ((rc = fits(j, i, mid, err, errlen)) < 0)
+			return -1;
+		if (rc == 0) {
+			lo = mid;
+			step *= 2;
+		} else
+			hi = mid;
+	}
+	while (hi - lo > 1) {
 		mid = lo + (hi - lo) / 2;
 		if ((rc = fits(j, i, mid, err, errlen)) < 0)
 			return -1;
-		if (rc == 0)
-			lo = mid;
-		else
-			hi = mid;
+		*(rc == 0 ? &lo : &hi) = mid;
 	}
 	*k = lo;
 	return 0;
@@ -1207,8 +1657,11 @@ split(struct job *j, struct strvec *parts, char *err, size_t errlen)
 	size_t *start = NULL, *count = NULL, n = 0, i = 0, k;
 	int rc = 0;
 
+	/* the first guess: what fits of the whole, by how far over it was */
+	k = j->ov.fill > 1.0 ? (size_t)((double)j->d->n_items / j->ov.fill) : 0;
 	while (i < j->d->n_items && rc == 0) {
-		if ((rc = pack(j, i, &k, err, errlen)) < 0)
+		if ((rc = pack(j, i, n ? count[n - 1] : k, &k, err,
+		    errlen)) < 0)
 			break;
 		start = xreallocarray(start, n + 1, sizeof(*start));
 		count = xreallocarray(count, n + 1, sizeof(*count));
@@ -1218,12 +1671,12 @@ split(struct job *j, struct strvec *parts, char *err, size_t errlen)
 	}
 	for (k = 0; k < n && rc == 0; k++) {
 		struct part pt = { j->papers + start[k], count[k],
-		    start[k] + 1, k + 1, n };
+		    start[k] + 1, k + 1, n, j->want };
 
 		rc = render_part(j, &pt, err, errlen);
 		if (rc == 1) {
 			snprintf(err, errlen, "%s part %zu/%zu over the limit "
-			    "(%s)", j->f->name, k + 1, n, j->why);
+			    "(%s)", j->f->name, k + 1, n, j->ov.why);
 			rc = -1;
 		} else if (rc == 0)
 			strvec_push(parts, buf_str(&j->out));
@@ -1236,7 +1689,7 @@ split(struct job *j, struct strvec *parts, char *err, size_t errlen)
 static int
 run_job(struct job *j, struct strvec *parts, char *err, size_t errlen)
 {
-	struct part all = { j->papers, j->d->n_items, 1, 0, 0 };
+	struct part all = { j->papers, j->d->n_items, 1, 0, 0, j->want };
 	int rc = render_part(j, &all, err, errlen);
 
 	if (rc < 0)
@@ -1247,7 +1700,7 @@ run_job(struct job *j, struct strvec *parts, char *err, size_t errlen)
 	}
 	if (j->d->n_items == 0) {
 		snprintf(err, errlen, "template '%s' over the %s limit with no "
-		    "paper (%s)", render_tpl_name(j->tpl), j->f->name, j->why);
+		    "paper (%s)", render_tpl_name(j->tpl), j->f->name, j->ov.why);
 		return -1;
 	}
 	return split(j, parts, err, errlen);
@@ -1260,6 +1713,7 @@ digest_render_template(struct digest_renderer *r, const struct digest *d,
 {
 	const struct fmt *f = fmt_find(format);
 	size_t before = parts->n, i;
+	struct tfile *tf;
 	struct job j;
 	int rc;
 
@@ -1273,12 +1727,14 @@ digest_render_template(struct digest_renderer *r, const struct digest *d,
 	j.r = r;
 	j.d = d;
 	j.f = f;
-	if ((j.tpl = main_template(r, tpl ? tpl : f->name, err, errlen)) == NULL)
+	if ((tf = main_template(r, tpl ? tpl : f->name, err, errlen)) == NULL)
 		return -1;
+	j.tpl = tf->tpl;
+	j.want = tf->want;
 	j.papers = xcalloc(d->n_items + 1, sizeof(*j.papers));
 	j.level = xcalloc(d->n_items + 1, sizeof(*j.level));
 	for (i = 0; i < d->n_items; i++)
-		j.papers[i] = paper_model(f, &d->items[i], i + 1, 0);
+		j.papers[i] = paper_model(f, &d->items[i], i + 1, 0, j.want);
 	buf_init(&j.out);
 	rc = run_job(&j, parts, err, errlen);
 	for (i = 0; i < d->n_items; i++)
@@ -1307,7 +1763,7 @@ digest_subject(const struct digest *d, const char *tpl, char *err,
 {
 	static const char def[] =
 	    "Papers for {{date}}: {{subscription}} ({{count_label}})";
-	struct part pt = { NULL, 0, 1, 0, 0 };
+	struct part pt = { NULL, 0, 1, 0, 0, 0 };
 	struct buf out, cut;
 	json_t *model;
 	char *s;
@@ -1347,8 +1803,8 @@ digest_model_json(const struct digest *d, const char *format,
 	}
 	papers = xcalloc(d->n_items + 1, sizeof(*papers));
 	for (i = 0; i < d->n_items; i++)
-		papers[i] = paper_model(f, &d->items[i], i + 1, 0);
-	pt = (struct part){ papers, d->n_items, 1, 0, 0 };
+		papers[i] = paper_model(f, &d->items[i], i + 1, 0, MK_ALL);
+	pt = (struct part){ papers, d->n_items, 1, 0, 0, MK_ALL };
 	model = part_model(d, f, &pt);
 	s = json_dumps(model, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (s != NULL) {

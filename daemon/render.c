@@ -737,6 +737,29 @@ render_tpl_name(const struct render_tpl *t)
 	return t->name;
 }
 
+static void
+names_of(const struct node *n, void (*fn)(const char *, size_t, bool, void *),
+    void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < n->nkids; i++) {
+		const struct node *k = &n->kids[i];
+
+		if (k->kind != N_TEXT)
+			fn(k->text, k->len, k->kind == N_PARTIAL, arg);
+		names_of(k, fn, arg);
+	}
+}
+
+void
+render_tpl_names(const struct render_tpl *t,
+    void (*fn)(const char *name, size_t len, bool partial, void *arg),
+    void *arg)
+{
+	names_of(&t->root, fn, arg);
+}
+
 /* ------------------------------------------------------------------ */
 /* Rendering */
 

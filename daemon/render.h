@@ -91,6 +91,15 @@ int		 render_exec(const struct render_tpl *t,
 		    struct buf *out, char *err, size_t errlen);
 
 /*
+ * Call fn for every tag name t uses (variables, sections, partials; each
+ * occurrence), with partial true for partial names.  For callers that
+ * build only the data a template can see.
+ */
+void		 render_tpl_names(const struct render_tpl *t,
+		    void (*fn)(const char *name, size_t len, bool partial,
+		    void *arg), void *arg);
+
+/*
  * Append s[0..len) to out escaped for esc (RENDER_ESC_JSON: the inside of
  * a string literal, without quotes).  Control characters other than tab
  * and newline are dropped by the markup escapers.

@@ -998,6 +998,69 @@ test_template_override(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/*
+ * Payloads that only need to be valid JSON are checked without jansson:
+ * the check agrees with jansson on each of these templates (literal text).
+ */
+static void
+test_json_validity_check(void **state)
+{
+	static const char *const cases[] = {
+		"{}", "[]", " {\"a\": [1, -0.5e+3, 0, 2E-2, true, false, null,"
+		    " \"\\u00e9\\n\\/\\\"\"], \"b\": {\"c\": {}}}\n",
+		"{\"a\": 1,}", "{\"a\": [1,]}", "{\"a\" 1}", "{\"a\": 01}",
+		"{\"a\": 1.}", "{\"a\": -}", "{\"a\": .5}", "{\"a\": tru}",
+		"{\"a\": \"x\ty\"}", "{\"a\": \"\\x\"}",
+		"{\"a\": \"\\u12G4\"}", "{\"a\": \"open}",
+		"{\"a\": \"\xc3\x28\"}", "{\"a\": \"\xed\xa0\x80\"}",
+		"{\"a\": \"\xe2\x82\xac\"}", "{\"a\": 1} x", "{\"a\": 1}}",
+		"\"str\"", "", "{1: 2}", "[1 2]", "{\"a\": [}",
+		NULL,
+	};
+	char dir[] = "/tmp/pw-test-digest-XXXXXX", err[512], cmd[1100];
+	struct fixture *f = *state;
+	struct digest_renderer *r;
+	struct strvec parts;
+	struct buf deep;
+	size_t i;
+	int rc, want;
+
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; cases[i] != NULL; i++) {
+		json_t *j = json_loads(cases[i], 0, NULL);
+
+		want = j != NULL ? 0 : -1;
+		json_decref(j);
+		write_file(dir, "case.mustache", cases[i]);
+		r = digest_renderer_new(dir, tpl_dir);
+		strvec_init(&parts);
+		rc = digest_render_template(r, &f->d, "json", "case", &parts,
+		    err, sizeof(err));
+		if (rc != want)
+			fail_msg("case %zu '%s': check %d, jansson %d (%s)", i,
+			    cases[i], rc, want, err);
+		if (rc < 0)
+			assert_non_null(strstr(err, "produced invalid JSON "
+			    "(output line 1, byte "));
+		strvec_release(&parts);
+		digest_renderer_free(r);
+	}
+	/* nesting deeper than 256 is refused, not a stack overflow */
+	buf_init(&deep);
+	for (i = 0; i < 100000; i++)
+		buf_addc(&deep, '[');
+	write_file(dir, "case.mustache", buf_str(&deep));
+	r = digest_renderer_new(dir, tpl_dir);
+	strvec_init(&parts);
+	assert_int_equal(digest_render_template(r, &f->d, "teams", "case",
+	    &parts, err, sizeof(err)), -1);
+	strvec_release(&parts);
+	digest_renderer_free(r);
+	buf_release(&deep);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* An empty digest renders in every format, JSON valid. */
 static void
 test_empty_digest(void **state)
@@ -1102,6 +1165,8 @@ main(void)
 		cmocka_unit_test(test_highlight_escaped),
 		cmocka_unit_test(test_links_sanitised),
 		cmocka_unit_test_setup_teardown(test_template_override,
+		    setup_hf, teardown),
+		cmocka_unit_test_setup_teardown(test_json_validity_check,
 		    setup_hf, teardown),
 		cmocka_unit_test(test_empty_digest),
 		cmocka_unit_test(test_sort_and_subject),
