@@ -30,9 +30,12 @@
 #include <libesmtp.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +53,7 @@
 #include "../mail.h"
 
 #define SMTP_REPLY_MAX	1024	/* one reply line we keep */
+#define SMTP_SESSION_MAX 1000	/* messages per SMTP session */
 
 /* What one session learned besides the status codes. */
 struct smtp_run {
@@ -294,6 +298,58 @@ on_starttls_ok(struct smtp_chan *c, SSL *ssl)
 	shutdown(SSL_get_fd(ssl), SHUT_RDWR);	/* make libESMTP stop now */
 }
 
+/* ---- the socket ----------------------------------------------------- */
+
+/* true if fd is a TCP socket connected to port */
+static bool
+is_conn_to(int fd, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int type = 0;
+	socklen_t tlen = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 ||
+	    type != SOCK_STREAM ||
+	    getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port) == port;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) == port;
+	return false;
+}
+
+/*
+ * libESMTP writes a message in 2 KB pieces, and with Nagle's algorithm
+ * the last piece of each message waits for the server's delayed ACK
+ * (40 ms): on loopback, or any link whose MSS exceeds 2 KB, that is 25
+ * messages a second.  libESMTP does not expose its socket, so at the
+ * CONNECT event we find it (the stream socket connected to the server's
+ * port) and set TCP_NODELAY.
+ */
+static void
+set_nodelay(struct smtp_chan *c)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int one = 1;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+
+		if (*end != '\0' || fd < 3 || fd == dirfd(d) ||
+		    !is_conn_to((int)fd, c->port))
+			continue;
+		setsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	}
+	closedir(d);
+}
+
 /* ---- libESMTP callbacks ------------------------------------------- */
 
 static void judge(struct smtp_chan *c, smtp_message_t msg,
@@ -327,6 +383,9 @@ on_event(smtp_session_t session, int event, void *arg, ...)
 	(void)session;
 	va_start(ap, arg);
 	switch (event) {
+	case SMTP_EV_CONNECT:
+		set_nodelay(c);
+		break;
 	case SMTP_EV_STARTTLS_OK:
 		on_starttls_ok(c, va_arg(ap, SSL *));
 		break;
@@ -933,16 +992,14 @@ run_session(struct smtp_chan *c, smtp_session_t s,
 	free(items);
 }
 
+/* One SMTP session for msgs[0..n). */
 static void
-smtp_chan_send(void *state, struct outbox_msg *const *msgs, size_t n)
+send_session(struct smtp_chan *c, struct outbox_msg *const *msgs, size_t n)
 {
-	struct smtp_chan *c = state;
 	smtp_session_t s;
 	auth_context_t auth;
 	char why[256];
 
-	if (n == 0)
-		return;
 	run_reset(c);
 	if (probe_server(c, why, sizeof(why)) < 0) {
 		fail_all(msgs, n, why);
@@ -956,6 +1013,19 @@ smtp_chan_send(void *state, struct outbox_msg *const *msgs, size_t n)
 	smtp_destroy_session(s);
 	if (auth != NULL)
 		auth_destroy_context(auth);
+}
+
+/*
+ * libESMTP keeps about 4 KB per message until its session ends, so a
+ * batch goes out in sessions of at most SMTP_SESSION_MAX messages: one
+ * connection per thousand messages, memory flat in the batch size.
+ */
+static void
+smtp_chan_send(void *state, struct outbox_msg *const *msgs, size_t n)
+{
+	for (size_t i = 0; i < n; i += SMTP_SESSION_MAX)
+		send_session(state, msgs + i, n - i < SMTP_SESSION_MAX ?
+		    n - i : SMTP_SESSION_MAX);
 }
 
 const struct chan_type chan_smtp = {
