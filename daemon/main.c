@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -987,6 +988,9 @@ one_round(struct daemon *d)
 		log_stats(&stats);
 	write_metrics(d->conf, d->st, now);
 	notify_status(d);
+	/* going idle: hand caches and freed heap back to the system */
+	store_release_memory(d->st);
+	malloc_trim(0);
 }
 
 /* Sleep until due (seconds from now) or a signal; pings the watchdog. */

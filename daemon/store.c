@@ -213,6 +213,12 @@ store_close(struct store *st)
 	free(st);
 }
 
+void
+store_release_memory(struct store *st)
+{
+	sqlite3_db_release_memory(st->db);
+}
+
 int
 store_begin(struct store *st, char *err, size_t errlen)
 {

@@ -24,6 +24,9 @@ struct store;
 struct store	*store_open(const char *path, char *err, size_t errlen);
 void		 store_close(struct store *st);		/* accepts NULL */
 
+/* Give SQLite's page cache back (the daemon calls it when going idle). */
+void		 store_release_memory(struct store *st);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int		 store_begin(struct store *st, char *err, size_t errlen);
 int		 store_commit(struct store *st, char *err, size_t errlen);
