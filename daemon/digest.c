@@ -11,7 +11,6 @@
  */
 #include "digest.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -191,6 +190,8 @@ shorten(struct buf *out, const char *s, size_t max)
 			blank = i;
 	}
 	cut = i;
+	if (cut < n && (s[cut] == ' ' || s[cut] == '\n' || s[cut] == '\t'))
+		blank = cut;		/* the limit falls between two words */
 	if (blank > 0 && blank >= cut / 3)
 		cut = blank;
 	while (cut > 0 && strchr(" \t\n,;:-", s[cut - 1]) != NULL)
@@ -655,7 +656,8 @@ link_list(char *const u[4], size_t *n)
 		o = item("name", json_string_nocheck(keys[i]), k++, *n);
 		json_object_set_new_nocheck(o, "label",
 		    json_string_nocheck(labels[i]));
-		json_object_set_new_nocheck(o, "url", json_string_nocheck(u[i]));
+		json_object_set_new_nocheck(o, "url",
+		    json_string_nocheck(u[i]));
 		json_array_append_new(list, o);
 	}
 	return list;
@@ -1135,7 +1137,8 @@ struct tfile {
 };
 
 struct digest_renderer {
-	char		*dirs[3];	/* template_dir, data_dir, data_dir/templates */
+	char		*dirs[3];	/* template_dir, data_dir,
+					   data_dir/templates */
 	struct tfile	*files;
 };
 
@@ -1214,11 +1217,12 @@ tfile_get(struct digest_renderer *r, const char *name, bool path_ok)
 		    sizeof(e)) == 0)
 			f->path = xstrdup(name);
 	} else if (name_safe(name)) {
-		for (i = 0; i < 3 && r->dirs[i] != NULL && f->path == NULL; i++) {
+		for (i = 0; i < 3 && r->dirs[i] && f->path == NULL; i++) {
 			char *p = xasprintf("%s/%s.mustache", r->dirs[i], name);
 
 			buf_reset(&b);
-			if (file_read_all(p, TEMPLATE_MAX, &b, e, sizeof(e)) == 0)
+			if (file_read_all(p, TEMPLATE_MAX, &b, e,
+			    sizeof(e)) == 0)
 				f->path = p;
 			else
 				free(p);
@@ -1286,6 +1290,19 @@ collect(struct names *nm, const struct render_tpl *t)
 	render_tpl_names(t, collect_name, nm);
 }
 
+static void
+no_template(const struct digest_renderer *r, const char *name, char *err,
+    size_t errlen)
+{
+	const char *d0 = r->dirs[0] ? r->dirs[0] : "", *d1 = r->dirs[1];
+
+	if (strchr(name, '/') != NULL)
+		snprintf(err, errlen, "cannot read template '%s'", name);
+	else
+		snprintf(err, errlen, "no template '%s.mustache' in '%s'%s%s%s",
+		    name, d0, d1 ? " or '" : "", d1 ? d1 : "", d1 ? "'" : "");
+}
+
 /* The template called name, parsed, with the model keys it can see. */
 static struct tfile *
 main_template(struct digest_renderer *r, const char *name, char *err,
@@ -1295,13 +1312,7 @@ main_template(struct digest_renderer *r, const char *name, char *err,
 	struct names nm;
 
 	if (f->text == NULL) {
-		if (strchr(name, '/') != NULL)
-			snprintf(err, errlen, "cannot read template '%s'", name);
-		else
-			snprintf(err, errlen, "no template '%s.mustache' in "
-			    "'%s'%s%s%s", name, r->dirs[0] ? r->dirs[0] : "",
-			    r->dirs[1] ? " or '" : "",
-			    r->dirs[1] ? r->dirs[1] : "", r->dirs[1] ? "'" : "");
+		no_template(r, name, err, errlen);
 		return NULL;
 	}
 	if (f->tpl == NULL && (f->tpl = render_compile(f->text,
@@ -1479,7 +1490,8 @@ js_value(struct jscan *j)
 		return js_number(j);
 	for (i = 0; i < 3; i++) {
 		n = strlen(lit[i]);
-		if ((size_t)(j->e - j->s) >= n && memcmp(j->s, lit[i], n) == 0) {
+		if ((size_t)(j->e - j->s) >= n &&
+		    memcmp(j->s, lit[i], n) == 0) {
 			j->s += n;
 			return true;
 		}
@@ -1601,7 +1613,8 @@ fit_alone(struct job *j, size_t i, char *err, size_t errlen)
 			snprintf(err, errlen, "template '%s': paper '%s' does "
 			    "not fit one %s message even shortened (%s)",
 			    render_tpl_name(j->tpl), j->d->items[i].paper->id ?
-			    j->d->items[i].paper->id : "?", j->f->name, j->ov.why);
+			    j->d->items[i].paper->id : "?", j->f->name,
+			    j->ov.why);
 			return -1;
 		}
 		j->level[i]++;
@@ -1700,7 +1713,8 @@ run_job(struct job *j, struct strvec *parts, char *err, size_t errlen)
 	}
 	if (j->d->n_items == 0) {
 		snprintf(err, errlen, "template '%s' over the %s limit with no "
-		    "paper (%s)", render_tpl_name(j->tpl), j->f->name, j->ov.why);
+		    "paper (%s)", render_tpl_name(j->tpl), j->f->name,
+		    j->ov.why);
 		return -1;
 	}
 	return split(j, parts, err, errlen);

@@ -507,7 +507,8 @@ read_tag(struct parser *p, size_t start, struct tag *tg)
 	if (tg->sigil == '{' || tg->sigil == '=') {
 		closer[0] = tg->sigil == '{' ? '}' : '=';
 		clen++;
-		close = find_str(p->s, p->len, (size_t)(b - p->s), closer, clen);
+		close = find_str(p->s, p->len, (size_t)(b - p->s), closer,
+		    clen);
 	} else
 		close = find_str(p->s, p->len, (size_t)(b - p->s), p->ctag,
 		    p->clen);
@@ -763,7 +764,8 @@ render_tpl_names(const struct render_tpl *t,
 /* ------------------------------------------------------------------ */
 /* Rendering */
 
-struct pcache {			/* a parsed partial, per name and indent */
+/* A parsed partial, per name and indent. */
+struct pcache {
 	struct pcache	*next;
 	char		*name;
 	char		*indent;	/* "" when none */
@@ -1012,7 +1014,8 @@ get_partial(struct exec *x, const struct node *n, struct render_tpl **out)
 	char *text;
 
 	for (c = x->cache; c != NULL; c = c->next)
-		if (strcmp(c->name, name) == 0 && strcmp(c->indent, indent) == 0)
+		if (strcmp(c->name, name) == 0 &&
+		    strcmp(c->indent, indent) == 0)
 			break;
 	if (c != NULL) {
 		free(name);
