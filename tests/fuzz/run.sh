@@ -23,6 +23,8 @@ here=tests/fuzz
 py=/usr/bin/python3
 # Stacks for UBSan reports too; LeakSanitizer is on by default.
 export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+# Third-party leaks we cannot fix (each explained in the file).
+export LSAN_OPTIONS="suppressions=$root/$here/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 # --- build -------------------------------------------------------------
 mk="make"

@@ -223,12 +223,14 @@ fuzz_feed_type(const char *target, const struct source_type *t,
 	struct feed_run chunked = { target, 0, { NULL, 0, 0 } };
 	struct source_info info;
 	char err[FUZZ_ERRLEN] = "", err2[FUZZ_ERRLEN] = "";
+	size_t warnings;
 	int rc, rc2;
 
 	source_info_init(&info);
 	rc = source_parse(t, (const char *)data, size, feed_cb, &whole, &info,
 	    err, sizeof(err));
 	check_info(&whole, &info, rc, err);
+	warnings = info.n_warnings;
 	source_info_release(&info);
 
 	source_info_init(&info);
@@ -237,8 +239,17 @@ fuzz_feed_type(const char *target, const struct source_type *t,
 	check_info(&chunked, &info, rc2, err2);
 	source_info_release(&info);
 
-	if (rc != rc2 || whole.n != chunked.n ||
-	    strcmp(buf_str(&whole.sig), buf_str(&chunked.sig)) != 0)
+	/*
+	 * Chunking must not change the result of a clean document: valid
+	 * UTF-8 that parsed without a warning.  On invalid bytes or
+	 * ill-formed XML (read with recovery) libxml2's push parser itself
+	 * depends on where the chunks end (an ISO-8859-1 fallback in one
+	 * case, a stop in another; text around a stray "]]>"), which is
+	 * libxml2's behaviour, reported apart, not checked here.
+	 */
+	if (utf8_valid((const char *)data, size) && warnings == 0 &&
+	    (rc != rc2 || whole.n != chunked.n ||
+	    strcmp(buf_str(&whole.sig), buf_str(&chunked.sig)) != 0))
 		fuzz_fail(target, "whole and chunked parses differ: rc %d/%d, "
 		    "%zu/%zu papers, errors '%s' / '%s'", rc, rc2, whole.n,
 		    chunked.n, err, err2);
