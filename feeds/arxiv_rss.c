@@ -306,7 +306,7 @@ set_id(struct paper *p, const char *s)
 /*
  * "arXiv:2411.17700v1 Announce Type: new Abstract: text": the id (when
  * the guid gave none), the announce type (when arxiv:announce_type gave
- * none) and the abstract.
+ * none) and the abstract, which takes s over (moved down in place).
  */
 static void
 description(struct paper *p, char *s)
@@ -334,10 +334,10 @@ description(struct paper *p, char *s)
 	if (abs != NULL && abs - s < RSS_HEADER_SPAN) {
 		abs += strlen("Abstract:");
 		abs += strspn(abs, " ");
-		paper_set(&p->summary, abs);
-	} else {
-		paper_set(&p->summary, s);
+		memmove(s, abs, strlen(abs) + 1);
 	}
+	free(p->summary);
+	p->summary = s;
 }
 
 static void
@@ -375,7 +375,7 @@ item_field_end(struct rss *r, const struct xmlsax_elem *e, enum field f)
 				return;
 	case F_DOI:		free(p->doi); p->doi = s; return;
 	case F_LINK:		link_href(r, s); break;
-	case F_DESCRIPTION:	description(p, s); break;
+	case F_DESCRIPTION:	description(p, s); return;
 	case F_GUID:		set_id(p, s); break;
 	case F_CATEGORY:	add_category(&p->categories, s, strlen(s));
 				break;

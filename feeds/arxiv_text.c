@@ -4,6 +4,7 @@
 #include "arxiv_text.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -46,31 +47,101 @@ static const unsigned char byte_class[256] = {
 #undef O
 #undef B
 
+/* SWAR constants: one byte repeated over a 64-bit word. */
+#define REP(b)		(0x0101010101010101ULL * (uint64_t)(b))
+
+/* 0x80 in every byte of w that is zero, exactly (no borrow spill). */
+static uint64_t
+zero_bytes(uint64_t w)
+{
+	uint64_t t = (w & REP(0x7f)) + REP(0x7f);
+
+	return ~(t | w | REP(0x7f));
+}
+
+/*
+ * true when the 8 bytes at s can be copied as they are: no control,
+ * line break, tab, non-ASCII byte or backslash, no two spaces in a row,
+ * and no space first when the byte before was white space.
+ */
+static bool
+plain_word(const char *s, bool prev_ws)
+{
+	uint64_t w, odd, sp;
+
+	memcpy(&w, s, 8);
+	odd = (w & REP(0x80)) | zero_bytes(w ^ REP('\\')) |
+	    ((w - REP(0x20)) & ~w & REP(0x80));
+	sp = zero_bytes(w ^ REP(' '));
+	return odd == 0 && (sp & (sp << 8)) == 0 && (sp & (sp >> 8)) == 0 &&
+	    !(prev_ws && s[0] == ' ');
+}
+
 /*
  * Copy s into out (len + 1 bytes) with white space collapsed and trimmed;
- * returns the length and ORs the classes seen into *seen.  Branch-free in
- * the loop: this runs over every abstract of a 50,000-entry response.
+ * returns the length and ORs the classes seen into *seen.  This runs over
+ * every abstract of a 50,000-entry response: words of 8 plain bytes are
+ * copied whole, the rest byte by byte without branches.
  */
 static size_t
 collapse_copy(char *out, const char *s, size_t len, unsigned *seen)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t		 i, n = 0;
+	size_t		 i = 0, n = 0;
 	unsigned	 prev_ws = 1, all = 0;
 
-	for (i = 0; i < len; i++) {
-		unsigned c = u[i], k = byte_class[c], ws = k & C_WS;
+	while (i < len) {
+		size_t	 stop;
 
-		out[n] = ws ? ' ' : (char)c;
-		n += !(ws & prev_ws);
-		prev_ws = ws;
-		all |= k;
+		if (i + 8 <= len && plain_word(s + i, prev_ws)) {
+			memcpy(out + n, s + i, 8);
+			n += 8;
+			i += 8;
+			prev_ws = s[i - 1] == ' ';
+			continue;
+		}
+		for (stop = i + 8 < len ? i + 8 : len; i < stop; i++) {
+			unsigned c = u[i], k = byte_class[c], ws = k & C_WS;
+
+			out[n] = ws ? ' ' : (char)c;
+			n += !(ws & prev_ws);
+			prev_ws = ws;
+			all |= k;
+		}
 	}
 	if (n > 0 && out[n - 1] == ' ' && prev_ws)
 		n--;
 	out[n] = '\0';
 	*seen = all;
 	return n;
+}
+
+/*
+ * true if s[0..n) is already what utf8_clean would leave: valid UTF-8
+ * without control characters.  libxml2 hands over valid UTF-8, so this
+ * usually saves a copy; only C1 controls (allowed in XML) or bytes from
+ * elsewhere make it false.
+ */
+static bool
+already_clean(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t		 i = 0, k;
+	uint32_t	 cp;
+
+	while (i < n) {
+		if (u[i] < 0x80) {
+			if (byte_class[u[i]] & C_ODD)
+				return false;
+			i++;
+			continue;
+		}
+		k = utf8_decode(s + i, n - i, &cp);
+		if (k == 0 || cp < 0xa0)
+			return false;
+		i += k;
+	}
+	return true;
 }
 
 char *
@@ -80,14 +151,16 @@ arxiv_text_clean(const char *s, size_t len, bool latex)
 	size_t		 n;
 	unsigned	 seen;
 	struct buf	 b;
+	bool		 dirty;
 
 	n = collapse_copy(out, s, len, &seen);
 	latex = latex && (seen & C_BS) && latex_has_macro(out, n);
-	if (!(seen & C_ODD) && !latex)
+	dirty = (seen & C_ODD) && !already_clean(out, n);
+	if (!latex && !dirty)
 		return out;
-	/* rare path: controls, non-ASCII or accent macros */
+	/* rare path: bad bytes, controls or accent macros */
 	buf_init(&b);
-	if (seen & C_ODD) {
+	if (dirty) {
 		utf8_clean(&b, out, n);
 		if (b.len != n && b.data != NULL) {
 			/* a control character went: spaces may now touch */
@@ -139,57 +212,62 @@ balanced(const char *s, size_t n)
 	return depth == 0;
 }
 
-/* One author "Name (Affil) (Other)" of n bytes at s. */
+/*
+ * One author "Name (Affil) (Other)" of n bytes at s, built in name and
+ * affil (scratch buffers the caller reuses for every author).
+ */
 static bool
-add_author(struct paper *p, const char *s, size_t n, bool parens)
+add_author(struct paper *p, const char *s, size_t n, bool parens,
+    struct buf *name, struct buf *affil)
 {
-	struct buf	 name, affil;
 	size_t		 i, start = 0, depth = 0;
-	bool		 added = false;
+	const char	*nm;
 
-	buf_init(&name);
-	buf_init(&affil);
+	buf_reset(name);
+	buf_reset(affil);
 	for (i = 0; parens && i < n; i++) {
 		if (s[i] == '(' && depth++ == 0) {
-			add_trimmed(&name, s + start, i - start, " ");
+			add_trimmed(name, s + start, i - start, " ");
 			start = i + 1;
 		} else if (s[i] == ')' && --depth == 0) {
-			add_trimmed(&affil, s + start, i - start, "; ");
+			add_trimmed(affil, s + start, i - start, "; ");
 			start = i + 1;
 		}
 	}
-	add_trimmed(&name, s + start, n - start, " ");
-	if (name.len > 4 && strncasecmp(name.data, "and ", 4) == 0) {
-		memmove(name.data, name.data + 4, name.len - 3);
-		name.len -= 4;
-	}
-	if (name.len > 0) {
-		paper_add_author(p, name.data,
-		    affil.len > 0 ? affil.data : NULL);
-		added = true;
-	}
-	buf_release(&name);
-	buf_release(&affil);
-	return added;
+	add_trimmed(name, s + start, n - start, " ");
+	if (name->len == 0)
+		return false;
+	nm = name->data;
+	if (name->len > 4 && strncasecmp(nm, "and ", 4) == 0)
+		nm += 4;
+	paper_add_author(p, nm, affil->len > 0 ? affil->data : NULL);
+	return true;
 }
 
 size_t
 arxiv_text_authors(struct paper *p, const char *s)
 {
-	size_t	 len = strlen(s), i, start = 0, depth = 0, n = 0;
-	bool	 parens = balanced(s, len);
+	size_t		 len = strlen(s), i, start = 0, depth = 0, n = 0;
+	bool		 parens = memchr(s, '(', len) != NULL && balanced(s, len);
+	struct buf	 name, affil;
 
+	buf_init(&name);
+	buf_init(&affil);
 	for (i = 0; i <= len && n < ARXIV_TEXT_MAX_AUTHORS; i++) {
+		if (i < len && s[i] != ',' && s[i] != '(' && s[i] != ')')
+			continue;
 		if (parens && i < len && s[i] == '(')
 			depth++;
 		else if (parens && i < len && s[i] == ')')
 			depth--;
 		if (i < len && (s[i] != ',' || depth > 0))
 			continue;
-		if (add_author(p, s + start, i - start, parens))
+		if (add_author(p, s + start, i - start, parens, &name, &affil))
 			n++;
 		start = i + 1;
 	}
+	buf_release(&name);
+	buf_release(&affil);
 	return n;
 }
 
