@@ -90,12 +90,20 @@ group_teardown(void **state)
 }
 
 static void
+skip_if_needed(void)
+{
+	if (E.skip == NULL)
+		return;
+	print_message("skipped: %s\n", E.skip);
+	skip();
+}
+
+static void
 start_smtpd(struct testsrv *sv, const char *const *args)
 {
 	char name[32];
 
-	if (E.skip != NULL)
-		skip();
+	skip_if_needed();
 	snprintf(name, sizeof(name), "smtpd%d", ++E.n);
 	if (testsrv_start(sv, E.dir, name, "smtpd.py", args) < 0)
 		fail_msg("smtpd.py did not start, see %s", sv->log);
@@ -558,8 +566,7 @@ test_server_down(void **state)
 	struct outbox_msg *m[2];
 
 	(void)state;
-	if (E.skip != NULL)
-		skip();
+	skip_if_needed();
 	conf_for(&cfg, NULL, false);
 	m[0] = make_msg(70, "a@example.org");
 	m[1] = make_msg(71, "b@example.org");

@@ -54,8 +54,10 @@ start(struct testsrv *sv, const char *const *args)
 {
 	char name[32];
 
-	if (skip_why != NULL)
+	if (skip_why != NULL) {
+		print_message("skipped: %s\n", skip_why);
 		skip();
+	}
 	snprintf(name, sizeof(name), "webhookd%d", ++nserv);
 	if (testsrv_start(sv, dir, name, "webhookd.py", args) < 0)
 		fail_msg("webhookd.py did not start, see %s", sv->log);
