@@ -60,8 +60,8 @@ zero_bytes(uint64_t w)
 }
 
 /*
- * true when the 8 bytes at s can be copied as they are: no control,
- * line break, tab, non-ASCII byte or backslash, no two spaces in a row,
+ * true when the 8 bytes at s can be copied as they are: no control
+ * (DEL included), line break, tab, non-ASCII byte or backslash, no two spaces in a row,
  * and no space first when the byte before was white space.
  */
 static bool
@@ -71,7 +71,7 @@ plain_word(const char *s, bool prev_ws)
 
 	memcpy(&w, s, 8);
 	odd = (w & REP(0x80)) | zero_bytes(w ^ REP('\\')) |
-	    ((w - REP(0x20)) & ~w & REP(0x80));
+	    zero_bytes(w ^ REP(0x7f)) | ((w - REP(0x20)) & ~w & REP(0x80));
 	sp = zero_bytes(w ^ REP(' '));
 	return odd == 0 && (sp & (sp << 8)) == 0 && (sp & (sp >> 8)) == 0 &&
 	    !(prev_ws && s[0] == ' ');
@@ -130,6 +130,16 @@ already_clean(const char *s, size_t n)
 	uint32_t	 cp;
 
 	while (i < n) {
+		if (i + 8 <= n) {	/* 8 printable ASCII bytes at once */
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (((w & REP(0x80)) | zero_bytes(w ^ REP(0x7f)) |
+			    ((w - REP(0x20)) & ~w & REP(0x80))) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (u[i] < 0x80) {
 			if (byte_class[u[i]] & C_ODD)
 				return false;
@@ -162,8 +172,8 @@ arxiv_text_clean(const char *s, size_t len, bool latex)
 	buf_init(&b);
 	if (dirty) {
 		utf8_clean(&b, out, n);
-		if (b.len != n && b.data != NULL) {
-			/* a control character went: spaces may now touch */
+		if (b.data != NULL) {
+			/* controls went: spaces may now touch */
 			str_collapse_ws(b.data);
 			b.len = strlen(b.data);
 		}

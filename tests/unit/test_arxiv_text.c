@@ -52,6 +52,59 @@ test_clean_utf8_and_controls(void **state)
 	check_clean("over \xc0\xaf long", false, "over \xef\xbf\xbd long");
 	check_clean("ctl \x01\x02 x", false, "ctl x");
 	check_clean("c1 \xc2\x85 x", false, "c1 x");
+	/* the same inside long runs (the 8-byte paths) */
+	check_clean("abcdefghijklmnop\x7fqrstuvwxyz0123456789", false,
+	    "abcdefghijklmnopqrstuvwxyz0123456789");
+	check_clean("abcdefghijklmnop\x01qrstuvwxyz0123456789", false,
+	    "abcdefghijklmnopqrstuvwxyz0123456789");
+	check_clean("Dirk W\xc3\xbc" "bben and then some plain text \xc2\x9f end",
+	    false, "Dirk Wübben and then some plain text end");
+	check_clean("abcdefgh  ijklmnop        qrstuvwx\n\n  yz", false,
+	    "abcdefgh ijklmnop qrstuvwx yz");
+	check_clean("abcdefg        hijklmno ", false, "abcdefg hijklmno");
+}
+
+/*
+ * The fast paths (8-byte words, skipped utf8_clean) against the plain
+ * definition, utf8_clean then str_collapse_ws, on random byte strings
+ * drawn from an alphabet of the awkward cases.
+ */
+static void
+test_clean_matches_reference(void **state)
+{
+	static const char alphabet[] = { ' ', ' ', '\n', '\t', 'a', 'b', 'c',
+	    'd', '\\', 0x7f, 0x01, (char)0xc3, (char)0xa9, (char)0x85,
+	    (char)0xc2, (char)0xe2, (char)0x82, (char)0xac };
+	unsigned seed = 12345;
+	char in[64];
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		size_t n;
+		struct buf ref;
+		char *got;
+
+		seed = seed * 1103515245u + 12345u;
+		n = (seed >> 16) % sizeof(in);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* odd rounds: mostly letters, so whole words pass */
+			if (round % 2 && (seed >> 8) % 10 < 8)
+				in[i] = (char)('a' + (seed >> 20) % 3);
+			else
+				in[i] = alphabet[(seed >> 16) %
+				    sizeof(alphabet)];
+		}
+		buf_init(&ref);
+		utf8_clean(&ref, in, n);
+		buf_addc(&ref, '\0');
+		str_collapse_ws(ref.data);
+		got = arxiv_text_clean(in, n, false);
+		assert_string_equal(got, ref.data);
+		assert_true(utf8_valid(got, strlen(got)));
+		free(got);
+		buf_release(&ref);
+	}
 }
 
 static void
@@ -187,6 +240,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_white_space),
 		cmocka_unit_test(test_clean_utf8_and_controls),
+		cmocka_unit_test(test_clean_matches_reference),
 		cmocka_unit_test(test_clean_latex),
 		cmocka_unit_test(test_authors_affiliations),
 		cmocka_unit_test(test_authors_edge_cases),
