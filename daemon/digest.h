@@ -33,8 +33,10 @@ struct digest {
 /*
  * Formats: "text", "html", "markdown", "slack", "discord", "mattermost",
  * "teams", "matrix", "ntfy", "json".  Template lookup: template_dir (the
- * user's overrides) first, then data_dir (the installed defaults), by
- * file name "<format>.mustache"; NULL dirs are skipped.
+ * user's overrides) first, then data_dir (the installed defaults), then
+ * data_dir/templates, by file name "<format>.mustache"; partials are
+ * looked up the same way by name; NULL dirs are skipped.  Files are read
+ * once and kept for the renderer's life (make a new one to reload).
  */
 struct digest_renderer;
 struct digest_renderer *digest_renderer_new(const char *template_dir,
@@ -44,7 +46,9 @@ void		 digest_renderer_free(struct digest_renderer *r);
 /*
  * Render d in format.  The parts (one, or several when a platform limit
  * forces a split, each saying "(2/3)") are appended to parts.  Returns 0,
- * or -1 with err naming the template file, line and tag.
+ * or -1 with err naming the template file, line and tag (or saying the
+ * template produced invalid JSON, or a paper that cannot fit one message)
+ * and parts as it was.  The "text" format is wrapped at 78 columns.
  */
 int		 digest_render(struct digest_renderer *r, const struct digest *d,
 		    const char *format, struct strvec *parts,
