@@ -51,6 +51,7 @@ struct xmlsax {
 
 	bool			 recover;
 	bool			 failed;	/* fatal: every call fails */
+	bool			 libxml_failed;	/* ... by a libxml2 error */
 	char			 err[XMLSAX_ERRLEN];
 	size_t			 n_errors;
 	char			 first_error[XMLSAX_ERRLEN];
@@ -128,6 +129,7 @@ on_error(void *user, xmlErrorPtr e)
 
 		copy_message(clean, sizeof(clean), e->message);
 		xmlsax_fail(x, "line %d: %s", e->line, clean);
+		x->libxml_failed = true;
 		return;
 	}
 	note_error(x, e->line, e->message);
@@ -530,6 +532,22 @@ truncated(struct xmlsax *x)
 	x->failed = true;
 }
 
+/* The input held no element at all: say so, with libxml2's reason. */
+static void
+no_document(struct xmlsax *x)
+{
+	char	 why[XMLSAX_ERRLEN - 32];
+
+	if (x->failed)
+		str_copy(why, sizeof(why), x->err);
+	else if (x->n_errors > 0)
+		str_copy(why, sizeof(why), x->first_error);
+	else
+		str_copy(why, sizeof(why), "no root element");
+	snprintf(x->err, sizeof(x->err), "not an XML document (%s)", why);
+	x->failed = true;
+}
+
 int
 xmlsax_finish(struct xmlsax *x, char *err, size_t errlen)
 {
@@ -539,13 +557,8 @@ xmlsax_finish(struct xmlsax *x, char *err, size_t errlen)
 		parse_chunk(x, NULL, 0, 1);
 	if (!was_failed && x->depth > 0)
 		truncated(x);
-	if (!x->failed && !x->seen_root) {
-		if (x->n_errors > 0)
-			xmlsax_fail(x, "not an XML document (%s)",
-			    x->first_error);
-		else
-			xmlsax_fail(x, "not an XML document (no root element)");
-	}
+	if (!was_failed && !x->seen_root && (!x->failed || x->libxml_failed))
+		no_document(x);
 	return x->failed ? failed(x, err, errlen) : 0;
 }
 
