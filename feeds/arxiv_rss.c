@@ -550,24 +550,36 @@ rss_free(void *state)
 	free(r);
 }
 
+/* Where rss.arxiv.org names the feed itself (channel link, feed id). */
+static const char *const rss_self[] = {
+	"<link>http://rss.arxiv.org/", "<link>https://rss.arxiv.org/",
+	"<id>http://rss.arxiv.org/", "<id>https://rss.arxiv.org/",
+	"href=\"http://rss.arxiv.org/", "href=\"https://rss.arxiv.org/",
+};
+
 /*
- * An announcement feed: RSS or Atom from rss.arxiv.org (or the older
- * export.arxiv.org/rss), or anything carrying arxiv:announce_type.
+ * An announcement feed: RSS or Atom whose own link is on rss.arxiv.org,
+ * or which declares the arXiv namespace and uses arxiv:announce_type; or
+ * the older RSS 1.0 listing of export.arxiv.org.  A blog merely linking
+ * to arXiv stays with the generic feed parser.
  */
 static int
 rss_sniff(const char *buf, size_t len)
 {
-	bool	 rss = arxiv_text_has(buf, len, "<rss") ||
+	bool	 xml = arxiv_text_has(buf, len, "<rss") ||
 		    arxiv_text_has(buf, len, "<feed") ||
 		    arxiv_text_has(buf, len, "RDF");
 
-	if (!rss)
+	if (!xml)
 		return 0;
-	if (arxiv_text_has(buf, len, "rss.arxiv.org") ||
-	    arxiv_text_has(buf, len, "announce_type"))
+	for (size_t i = 0; i < sizeof(rss_self) / sizeof(rss_self[0]); i++)
+		if (arxiv_text_has(buf, len, rss_self[i]))
+			return 95;
+	if (arxiv_text_has(buf, len, "http://arxiv.org/schemas/atom") &&
+	    arxiv_text_has(buf, len, "announce_type>"))
 		return 95;
-	if (arxiv_text_has(buf, len, "export.arxiv.org/rss") ||
-	    arxiv_text_has(buf, len, "arxiv.org/rss/"))
+	if (arxiv_text_has(buf, len, "RDF") &&
+	    arxiv_text_has(buf, len, "export.arxiv.org/rss"))
 		return 90;
 	return 0;
 }
