@@ -833,17 +833,6 @@ struct rendered {
 	char		*subject;
 };
 
-static void
-sub_subject(const struct conf_sub *sub, const struct digest *d, char **out)
-{
-	if (sub->subject != NULL) {
-		*out = xasprintf("%s (%s)", sub->subject, d->date);
-		return;
-	}
-	*out = xasprintf("Papers for %s: %s (%zu paper%s)", d->date,
-	    sub->name, d->n_items, d->n_items == 1 ? "" : "s");
-}
-
 static int
 queue_mail(struct cycle *cy, const struct conf_sub *sub,
     const struct digest *d, long long digest_id, long long now,
@@ -864,7 +853,9 @@ queue_mail(struct cycle *cy, const struct conf_sub *sub,
 	}
 	for (size_t i = 0; i < r.text.n; i++)
 		buf_adds(&text, r.text.v[i]);
-	sub_subject(sub, d, &r.subject);
+	if ((r.subject = digest_subject(d, sub->subject, err,
+	    errlen)) == NULL)
+		goto out;
 	for (size_t i = 0; i <= sub->email.n; i++) {
 		bool is_mbox = i == sub->email.n;
 		const char *to = is_mbox ? (sub->email.n ? sub->email.v[0] :
@@ -921,8 +912,8 @@ queue_webhooks(struct cycle *cy, const struct conf_sub *sub,
 		int rc = 0;
 
 		strvec_init(&parts);
-		if (digest_render(cy->renderer, d, w->template ? w->template :
-		    w->format, &parts, e, sizeof(e)) == -1) {
+		if (digest_render_template(cy->renderer, d, w->format,
+		    w->template, &parts, e, sizeof(e)) == -1) {
 			snprintf(err, errlen, "%s", e);
 			strvec_release(&parts);
 			return -1;
