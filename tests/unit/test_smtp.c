@@ -84,6 +84,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
+	testsrv_stop_all();
 	testsrv_rmrf(E.dir);
 	free(E.dir);
 	return 0;

@@ -44,6 +44,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
+	testsrv_stop_all();
 	testsrv_rmrf(dir);
 	free(dir);
 	return 0;

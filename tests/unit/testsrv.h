@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,6 +33,27 @@ struct testsrv {
 	char	 out[PATH_MAX];		/* where the server writes records */
 	char	 log[PATH_MAX];		/* its stdout and stderr */
 };
+
+/*
+ * Pids of servers still running: a failed assertion leaves a test early
+ * (its struct testsrv is gone with its stack), so the group teardown
+ * stops what the test could not (testsrv_stop_all).
+ */
+static pid_t testsrv_live[32];
+
+static inline void
+testsrv_track(pid_t pid, bool on)
+{
+	for (size_t i = 0; i < sizeof(testsrv_live) / sizeof(*testsrv_live);
+	    i++) {
+		if (on && testsrv_live[i] == 0) {
+			testsrv_live[i] = pid;
+			return;
+		}
+		if (!on && testsrv_live[i] == pid)
+			testsrv_live[i] = 0;
+	}
+}
 
 /* tests/servers/, found from FIXTURES (tests/fixtures) or the cwd. */
 static inline const char *
@@ -130,15 +152,18 @@ testsrv_start(struct testsrv *sv, const char *base, const char *name,
 			dup2(fd, 2);
 			close(fd);
 		}
+		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* the test died */
 		execv(TESTSRV_PYTHON, (char *const *)argv);
 		_exit(127);
 	}
+	testsrv_track(sv->pid, true);
 	for (int i = 0; i < 1500; i++) {
 		int st;
 
 		if ((sv->port = testsrv_read_port(portfile)) > 0)
 			return 0;
 		if (waitpid(sv->pid, &st, WNOHANG) == sv->pid) {
+			testsrv_track(sv->pid, false);
 			sv->pid = 0;
 			return -1;
 		}
@@ -147,25 +172,41 @@ testsrv_start(struct testsrv *sv, const char *base, const char *name,
 	return -1;
 }
 
-/* SIGTERM, then SIGKILL after 5 s; accepts a server that never started. */
+/* SIGTERM, then SIGKILL after 5 s. */
 static inline void
-testsrv_stop(struct testsrv *sv)
+testsrv_kill(pid_t pid)
 {
 	int st;
 
-	if (sv->pid <= 0)
+	testsrv_track(pid, false);
+	if (pid <= 0)
 		return;
-	kill(sv->pid, SIGTERM);
+	kill(pid, SIGTERM);
 	for (int i = 0; i < 500; i++) {
-		if (waitpid(sv->pid, &st, WNOHANG) == sv->pid) {
-			sv->pid = 0;
+		if (waitpid(pid, &st, WNOHANG) == pid)
 			return;
-		}
 		testsrv_sleep_ms(10);
 	}
-	kill(sv->pid, SIGKILL);
-	waitpid(sv->pid, &st, 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
+/* Stop sv; accepts a server that never started or is stopped. */
+static inline void
+testsrv_stop(struct testsrv *sv)
+{
+	testsrv_kill(sv->pid);
 	sv->pid = 0;
+}
+
+/* Stop every server a failed test left running (group teardown). */
+static inline void
+testsrv_stop_all(void)
+{
+	for (size_t i = 0; i < sizeof(testsrv_live) / sizeof(*testsrv_live);
+	    i++)
+		if (testsrv_live[i] != 0)
+			testsrv_kill(testsrv_live[i]);
 }
 
 /* Files in dir whose names end in suffix (records of a server). */
