@@ -317,6 +317,8 @@ void
 render_escape_append(struct buf *out, const char *s, size_t len,
     enum render_escape esc)
 {
+	if (len == 0)		/* s may be NULL then (an empty buffer) */
+		return;
 	switch (esc) {
 	case RENDER_ESC_HTML:		esc_html(out, s, len); break;
 	case RENDER_ESC_MARKDOWN:	esc_markdown(out, s, len); break;
@@ -916,6 +918,8 @@ interpolate(struct exec *x, const struct render_tpl *t, const struct node *n)
 		return 0;
 	buf_reset(&x->num);
 	value_text(v, &x->num);
+	if (x->num.len == 0)		/* an object, an empty list or string */
+		return 0;
 	buf_reset(&x->tmp);
 	if (esc == RENDER_ESC_JSON || n->kind == N_RAW)
 		esc = RENDER_ESC_NONE;

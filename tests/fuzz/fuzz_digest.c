@@ -7,7 +7,8 @@
  * text lines must stay within 78 columns unless one word is longer.
  *
  * Build and run by hand (about 60 s), from the repository root:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
+ *     -fno-sanitize-recover=all -I. \
  *     -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
  *     tests/fuzz/fuzz_digest.c daemon/digest.c daemon/render.c \
  *     feeds/paper.c feeds/util.c feeds/latex.c \

@@ -11,7 +11,8 @@
  *    escaped for JSON only must come back byte for byte.
  *
  * Build and run by hand (about 60 s), from the repository root:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
+ *     -fno-sanitize-recover=all -I. \
  *     -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
  *     tests/fuzz/fuzz_render.c daemon/render.c feeds/util.c \
  *     -ljansson -lm -o /tmp/fuzz_render
