@@ -8,7 +8,7 @@ python3-aiosmtpd), on 127.0.0.1 only:
            [--auth USER:PASS] [--reject-pattern S] [--tempfail-pattern S]
            [--data-reject-pattern S] [--data-tempfail-pattern S]
            [--drop-pattern S] [--hang-pattern S] [--env-extra]
-           [--portfile FILE] [--timeout SECONDS]
+           [--portfile FILE] [--timeout SECONDS] [--delay SECONDS]
 
   --port 0            pick a free port; the chosen port is printed as
                       "listening PORT" on stdout and, with --portfile,
@@ -42,6 +42,9 @@ python3-aiosmtpd), on 127.0.0.1 only:
                       and "X-Env-Session: <N>" (connections are numbered
                       from 1, so messages of one session share N).
   --timeout SECONDS   idle timeout of a session (default 300).
+  --delay SECONDS     wait this long before answering each DATA (a slow
+                      server, so that crash tests can kill the client in
+                      the middle of a batch).
 
 SIGTERM or SIGINT stop it cleanly (exit status 0).
 """
@@ -75,6 +78,7 @@ def parse_args(argv):
     ap.add_argument("--env-extra", action="store_true")
     ap.add_argument("--portfile")
     ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--delay", type=float, default=0.0)
     a = ap.parse_args(argv)
     if a.require_tls and not a.tls:
         ap.error("--require-tls needs --tls")
@@ -124,6 +128,8 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         a = self.a
+        if a.delay > 0:
+            await asyncio.sleep(a.delay)
         raw = envelope.original_content
         if raw is None:
             raw = envelope.content
