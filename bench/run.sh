@@ -39,13 +39,13 @@ if [ "$QUICK" = 1 ]; then
 	OUTFILE=${BENCH_OUT:-$BUILD/bench-quick.md}
 	PARSE_RUNS=1 PARSE_SIZES="1000"
 	SEND_PROBE=500 SEND_MAX=2000 SEND_CAP=8 SEND_RUNS=1 SEND_DEFAULT=50
-	E2E_N=1000 E2E_K=1000 E2E_RUNS=1 R2E_RUNS=1
+	E2E_N=1000 E2E_K=1000 E2E_SIZES="1000:1:1:1"
 	IDLE_ROUNDS=1
 else
 	OUTFILE=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 	PARSE_RUNS=3 PARSE_SIZES="1000 10000 50000"
 	SEND_PROBE=500 SEND_MAX=10000 SEND_CAP=25 SEND_RUNS=3 SEND_DEFAULT=100
-	E2E_N=10000 E2E_K=10000 E2E_RUNS=3 R2E_RUNS=3
+	E2E_N=10000 E2E_K=10000 E2E_SIZES="1000:1:1:0 10000:3:3:1"
 	IDLE_ROUNDS=3
 fi
 E2E_MAXP=${BENCH_MAX_PAPERS:-25}	# max_papers of each e2e subscription
@@ -189,7 +189,7 @@ printf 'int main(void) { for (;;) { extern unsigned sleep(unsigned); sleep(60); 
 $CC -O2 -o "$D/csleep" "$D/csleep.c" 2>/dev/null || true
 
 step "generating data in $D"
-for n in $(echo "$PARSE_SIZES $E2E_N 1000" | tr ' ' '\n' | sort -un); do
+for n in $(echo "$PARSE_SIZES $E2E_SIZES 1000" | tr ' ' '\n' | cut -d: -f1 | sort -un); do
 	[ -s "$DATA/rss-$n.xml" ] ||
 	    $PY "$ROOT/bench/gen/gen_arxiv_rss.py" "$n" -o "$DATA/rss-$n.xml"
 done
@@ -282,31 +282,11 @@ fi
 # ---------------------------------------------------------------- 4. e2e
 E=$D/e2e
 mkdir -p "$E/www"
-ln -s "$DATA/rss-$E2E_N.xml" "$E/www/rss-$E2E_N.xml"
-E2E_PW="" E2E_R2E="" E2E_PHASES=""
-if ! want e2e; then
-	:
-elif [ -n "$SINK" ]; then
-	step "4. end to end: $E2E_N entries over HTTP, $E2E_K subscription rows, SMTP to $SINK"
-	HP=$(free_port)
-	$PY -m http.server "$HP" --bind 127.0.0.1 --directory "$E/www" \
-	    >"$E/http.log" 2>&1 &
-	HTTP_PID=$!
-	PIDS="$PIDS $HTTP_PID"
-	wait_port "$HP" || say "http.server did not start"
-	SP=$(free_port)
-	start_sink "$SINK" "$SP" "$E/sink.log"
-	URL="http://127.0.0.1:$HP/rss-$E2E_N.xml"
-	$PY "$ROOT/bench/mkconf.py" e2e "$DATA/subs-$E2E_K.tsv" \
-	    --state "$E/state.db" --url "$URL" --smtp-port "$SP" \
-	    --max-papers "$E2E_MAXP" -o "$E/pw.conf"
-	$PY "$ROOT/bench/mkconf.py" e2e "$DATA/subs-$E2E_K.tsv" \
-	    --state "$E/state.db" --url "$URL" --smtp-port "$SP" \
-	    --max-papers "$E2E_MAXP" --log-level info -o "$E/pw-info.conf"
-	N_SUBS=$(grep -c '^  { name = "s[0-9]' "$E/pw.conf")
-	# `once` until it exits 0 (it delivers what is due; anything left
-	# in the outbox goes out on the next `once`), at most 5 times
-	cat >"$E/once.sh" <<'EOF'
+E2E_ROWS=$D/e2e_rows	# N|pw timecmd|stats|sent|at sink|onces|r2e timecmd|r2e at sink|phases|runs|runs
+: >"$E2E_ROWS"
+# `once` until it exits 0 (it delivers what is due; anything left in the
+# outbox goes out on the next `once`), at most 5 times
+cat >"$E/once.sh" <<'EOF'
 i=0
 while :; do
 	i=$((i + 1))
@@ -316,40 +296,53 @@ while :; do
 	[ $rc -eq 0 ] || [ $i -ge 5 ] && exit $rc
 done
 EOF
-	RESET="rm -f '$E'/state.db '$E'/state.db-wal '$E'/state.db-shm"
+RESET="rm -f '$E'/state.db '$E'/state.db-wal '$E'/state.db-shm"
+# e2e_at N PW_RUNS R2E_RUNS PHASES: one feed size, both tools
+e2e_at() {
+	n=$1
+	ln -sf "$DATA/rss-$n.xml" "$E/www/rss-$n.xml"
+	URL="http://127.0.0.1:$HP/rss-$n.xml"
+	$PY "$ROOT/bench/mkconf.py" e2e "$DATA/subs-$E2E_K.tsv" \
+	    --state "$E/state.db" --url "$URL" --smtp-port "$SP" \
+	    --max-papers "$E2E_MAXP" -o "$E/pw.conf"
+	N_SUBS=$(grep -c '^  { name = "s[0-9]' "$E/pw.conf")
 	c0=$([ "$SINK" = smtp-sink ] && sink_count "$E/sink.log")
-	E2E_PW=$("$TIMECMD" -n "$E2E_RUNS" -w 0 -a 0,1 -s "$RESET" \
+	pwl=$("$TIMECMD" -n "$2" -w 0 -a 0,1 -s "$RESET" \
 	    -e "$E/pw.err" -- sh "$E/once.sh" "$BIN" "$E/pw.conf" "$E/onces")
-	say "  paperwatch once: $E2E_PW"
 	c1=$([ "$SINK" = smtp-sink ] && sink_count "$E/sink.log")
-	PW_ONCES=$(cat "$E/onces" 2>/dev/null)
-	PW_STATS=$(grep 'cycle:' "$E/pw.err" | head -n 1 | sed 's/^<[0-9]>//')
-	PW_SENT=$(grep 'cycle:' "$E/pw.err" | sed -n 's/.* \([0-9]*\) messages sent.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
-	PW_DIGESTS=$(grep 'cycle:' "$E/pw.err" | head -n 1 | sed -n 's/.* \([0-9]*\) digests.*/\1/p')
-	PW_SINK=$([ -n "$c1" ] && awk -v a="${c0:-0}" -v b="$c1" -v r="$E2E_RUNS" 'BEGIN { print (b - a) / r }')
-	say "  $PW_STATS"
-	say "  once invocations per run: $PW_ONCES; messages at the sink per run: ${PW_SINK:-n/a}"
-
-	# one more run at log level info, each stderr line time-stamped, for
-	# the phases (parse+store+match, digests, delivery: first..last line)
-	sh -c "$RESET"
-	(sh "$E/once.sh" "$BIN" "$E/pw-info.conf" "$E/onces" 2>&1) | $PY -c '
+	onces=$(cat "$E/onces" 2>/dev/null)
+	stats=$(grep 'cycle:' "$E/pw.err" | head -n 1 | sed 's/^<[0-9]>//')
+	sent=$(grep 'cycle:' "$E/pw.err" | sed -n 's/.* \([0-9]*\) messages sent.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+	atsink=$([ -n "$c1" ] && awk -v a="${c0:-0}" -v b="$c1" -v r="$2" 'BEGIN { print (b - a) / r }')
+	say "  $n entries, paperwatch once: $pwl"
+	say "    $stats"
+	say "    once invocations per run: $onces; messages sent: $sent; at the sink per run: ${atsink:-n/a}"
+	phases=""
+	if [ "$4" = 1 ]; then
+		# one more run at log level info, each stderr line
+		# time-stamped: parse+store+match, digests, delivery
+		sed 's/^log_level = .*/log_level = "info";/' "$E/pw.conf" \
+		    >"$E/pw-info.conf"
+		sh -c "$RESET"
+		(sh "$E/once.sh" "$BIN" "$E/pw-info.conf" "$E/onces.info" 2>&1) |
+		    $PY -c '
 import sys, time
 t0 = time.monotonic()
 for line in sys.stdin:
     sys.stdout.write("%.3f %s" % (time.monotonic() - t0, line))
 ' >"$E/phases.log"
-	E2E_PHASES=$(awk '
-	    /fetch: source .* papers/ && !f { f = $1 }
-	    /digest: subscription / { if (!d0) d0 = $1; d1 = $1 }
-	    /deliver: / { if (!s0) s0 = $1; s1 = $1; ns++ }
-	    /cycle: / { c = $1 }
-	    END { printf "fetch_parse_store_match=%.2f digests=%.2f deliver=%.2f deliver_msgs=%d deliver_rate=%.1f total=%.2f\n",
-	        f, d1 - f, s1 - s0, ns, (s1 > s0) ? (ns - 1) / (s1 - s0) : 0, c }' "$E/phases.log")
-	say "  phases (s, one run at log level info): $E2E_PHASES"
-
+		phases=$(awk '
+		    /fetch: source .* papers/ && !f { f = $1 }
+		    /digest: subscription / { if (!d0) d0 = $1; d1 = $1 }
+		    /deliver: / { if (!s0) s0 = $1; s1 = $1; ns++ }
+		    /cycle: / { c = $1 }
+		    END { printf "fetch+parse+store+match %.2f s, digests %.2f s, delivery %.2f s (%d messages, %.0f msg/s), total %.2f s",
+		        f, d1 - f, s1 - s0, ns, (s1 > s0) ? (ns - 1) / (s1 - s0) : 0, c }' "$E/phases.log")
+		say "    phases (one run at log level info): $phases"
+	fi
+	r2l="" r2sink=""
 	if [ $HAVE_R2E = 1 ]; then
-		R=$E/r2e
+		R=$E/r2e-$n
 		mkdir -p "$R"
 		cat >"$R/r2e.cfg" <<EOF
 [DEFAULT]
@@ -365,13 +358,33 @@ EOF
 		HOME=$R r2e -c "$R/r2e.cfg" -d "$R/data.json" add arxiv "$URL" &&
 		    cp "$R/data.json" "$R/data.seed"
 		c0=$([ "$SINK" = smtp-sink ] && sink_count "$E/sink.log")
-		E2E_R2E=$(HOME=$R "$TIMECMD" -n "$R2E_RUNS" -w 0 \
+		r2l=$(HOME=$R "$TIMECMD" -n "$3" -w 0 \
 		    -s "cp '$R/data.seed' '$R/data.json'" -e "$R/r2e.err" -- \
 		    r2e -c "$R/r2e.cfg" -d "$R/data.json" run)
 		c1=$([ "$SINK" = smtp-sink ] && sink_count "$E/sink.log")
-		R2E_SINK=$([ -n "$c1" ] && awk -v a="${c0:-0}" -v b="$c1" -v r="$R2E_RUNS" 'BEGIN { print (b - a) / r }')
-		say "  rss2email run: $E2E_R2E (messages at the sink per run: ${R2E_SINK:-n/a})"
+		r2sink=$([ -n "$c1" ] && awk -v a="${c0:-0}" -v b="$c1" -v r="$3" 'BEGIN { print (b - a) / r }')
+		say "  $n entries, rss2email run: $r2l (at the sink per run: ${r2sink:-n/a})"
 	fi
+	echo "$n|$pwl|$stats|$sent|$atsink|$onces|$r2l|$r2sink|$phases|$2|$3" >>"$E2E_ROWS"
+}
+if ! want e2e; then
+	:
+elif [ -n "$SINK" ]; then
+	step "4. end to end: arXiv RSS over HTTP, $E2E_K subscription rows, SMTP to $SINK"
+	HP=$(free_port)
+	$PY -m http.server "$HP" --bind 127.0.0.1 --directory "$E/www" \
+	    >"$E/http.log" 2>&1 &
+	HTTP_PID=$!
+	PIDS="$PIDS $HTTP_PID"
+	wait_port "$HP" || say "http.server did not start"
+	SP=$(free_port)
+	start_sink "$SINK" "$SP" "$E/sink.log"
+	for spec in $E2E_SIZES; do
+		n=${spec%%:*}; rest=${spec#*:}
+		a=${rest%%:*}; rest=${rest#*:}
+		b=${rest%%:*}; c=${rest#*:}
+		e2e_at "$n" "$a" "$b" "$c"
+	done
 	stop "$SINK_PID"
 	stop "$HTTP_PID"
 fi
@@ -476,12 +489,14 @@ S=$OUT/summary.md
 		echo "| send to $sk: paperwatch's own CPU per message | $(fmt '%.2f ms' "$(awk -v n="$n" -v c="$cpu" 'BEGIN { if (n > 0) print 1000 * c / n }')") (n / CPU s = $(fmt '%.0f msg/s' "$cr")) | | | | |"
 		echo "| send to $sk: peak RSS of delivery, $SEND_PROBE vs $n messages | $(kib_mib "$hwmp") → $(kib_mib "$hwm") MiB | | $(ratio "$hwm" "$hwmp" '%.2f') | flat in N | $(check "$hwm" "$hwmp" 'a <= 1.1 * b + 1024') |"
 	done <"$SEND_ROWS"
-	if [ -n "$E2E_PW" ]; then
-		pw=$(kv wall "$E2E_PW"); pr=$(kv rss_kib "$E2E_PW")
-		rw=$(kv wall "$E2E_R2E"); rr=$(kv rss_kib "$E2E_R2E")
-		echo "| end to end: $E2E_N entries, $N_SUBS subscribers (wall) | $(fmt '%.2f s' "$pw") | rss2email, 1 reader: $(fmt '%.2f s' "$rw") | $(ratio "$rw" "$pw") x faster | ≥ 20 x faster | $(check "$rw" "$pw" 'a >= 20 * b') |"
-		echo "| end to end: peak RSS | $(kib_mib "$pr") MiB | rss2email $(kib_mib "$rr") MiB | $(ratio "$pr" "$rr" '%.2f') | ≤ 0.2 x | $(check "$pr" "$rr" 'a <= 0.2 * b') |"
-	fi
+	while IFS='|' read -r n pwl stats sent atsink onces r2l r2sink phases a b; do
+		[ "$n" = "$E2E_N" ] || continue
+		pw=$(kv wall "$pwl"); pr=$(kv rss_kib "$pwl")
+		rw=$(kv wall "$r2l"); rr=$(kv rss_kib "$r2l")
+		echo "| end to end: $n entries, $N_SUBS subscribers (wall) | $(fmt '%.2f s' "$pw") | rss2email, 1 reader: $(fmt '%.2f s' "$rw") | $(ratio "$rw" "$pw") x faster | ≥ 20 x faster | $(check "$rw" "$pw" 'a >= 20 * b') |"
+		echo "| end to end: $n entries, CPU (user+sys) | $(fmt '%.2f s' "$(awk -v u="$(kv user "$pwl")" -v s="$(kv sys "$pwl")" 'BEGIN { print u + s }')") | rss2email $(fmt '%.2f s' "$(awk -v u="$(kv user "$r2l")" -v s="$(kv sys "$r2l")" 'BEGIN { if (u != "") print u + s }')") | $(ratio "$(awk -v u="$(kv user "$r2l")" -v s="$(kv sys "$r2l")" 'BEGIN { if (u != "") print u + s }')" "$(awk -v u="$(kv user "$pwl")" -v s="$(kv sys "$pwl")" 'BEGIN { print u + s }')") x less | | |"
+		echo "| end to end: $n entries, peak RSS | $(kib_mib "$pr") MiB | rss2email $(kib_mib "$rr") MiB | $(ratio "$pr" "$rr" '%.2f') | ≤ 0.2 x | $(check "$pr" "$rr" 'a <= 0.2 * b') |"
+	done <"$E2E_ROWS"
 	if [ -s "$IDLE_ROWS" ]; then
 		for w in "pw1000:1,000" "pw10:10"; do
 			k=${w%%:*}
@@ -562,26 +577,27 @@ vers() { dpkg-query -W -f='${Package} ${Version}, ' "$@" 2>/dev/null | sed 's/, 
 	echo
 	echo "## 4. End to end: paperwatch once vs rss2email (issue 6)"
 	echo
-	if [ -n "$E2E_PW" ]; then
-		echo "A ${E2E_N}-entry arXiv RSS file (\`bench/gen/gen_arxiv_rss.py $E2E_N\`, $(wc -c <"$DATA/rss-$E2E_N.xml" | awk '{ printf "%.1f MB", $1 / 1e6 }')) served by \`python3 -m http.server --bind 127.0.0.1\`; mail to \`$SINK\` on 127.0.0.1."
+	if [ -s "$E2E_ROWS" ]; then
+		echo "Generated arXiv RSS files (\`bench/gen/gen_arxiv_rss.py N\`; $(for n in $(cut -d'|' -f1 "$E2E_ROWS"); do printf '%s entries %s, ' "$n" "$(wc -c <"$DATA/rss-$n.xml" | awk '{ printf "%.1f MB", $1 / 1e6 }')"; done | sed 's/, $//')) served by \`python3 -m http.server --bind 127.0.0.1\`; mail to \`$SINK\` on 127.0.0.1, which counts the messages it accepts."
 		echo
-		echo "- paperwatch: $N_SUBS subscriptions from \`gen_subscriptions.py $E2E_K\` (per subscriber: its topic rows as \`keywords\`, its author rows as \`query = author:\"A\" OR ...\`; \`max_papers = $E2E_MAXP\`; email to the subscriber; config written by \`bench/mkconf.py e2e\`), source \`type = \"arxiv-rss\"\` with every announce type. Timed: \`paperwatch once -c pw.conf\` from an empty state database, repeated until it exits 0 (\`once\` delivers what is due in one pass: it was run $PW_ONCES time(s) per run), $E2E_RUNS runs."
-		echo "  - Last run: ${PW_STATS:-n/a}. Messages sent (all \`once\` passes): ${PW_SENT:-n/a}; counted by the sink per run: ${PW_SINK:-n/a}."
-		echo "  - Phases of one more run at \`log_level = \"info\"\` (seconds from start, from time-stamped log lines): $E2E_PHASES."
-		if [ -n "$E2E_R2E" ]; then
-			echo "- rss2email: BASELINE.md section 3 set-up: \`[DEFAULT] digest = True, use-8bit = True, email-protocol = smtp\`, one feed, one reader; \`r2e -c r2e.cfg -d data.json run\` with data.json reset to the just-added state before each run (so every entry is mailed), $R2E_RUNS runs. Messages at the sink per run: ${R2E_SINK:-n/a}."
-		else
-			echo "- rss2email: not installed, not run."
-		fi
+		echo "- paperwatch: $N_SUBS subscriptions from \`gen_subscriptions.py $E2E_K\` (per subscriber: its topic rows as \`keywords\`, its author rows as \`query = author:\"A\" OR ...\`; \`max_papers = $E2E_MAXP\`; email to the subscriber; written by \`bench/mkconf.py e2e\`), one source \`type = \"arxiv-rss\"\` with every announce type (as rss2email mails every entry), \`smtp.tls = \"none\"\`. Timed: \`paperwatch once -c pw.conf\` from an empty state database, repeated until it exits 0 (one \`once\` delivers at most one outbox batch; what is left goes out on the next \`once\`, which the HTTP server answers with 304)."
+		echo "- rss2email: BASELINE.md section 3 set-up: \`[DEFAULT] digest = True, use-8bit = True, email-protocol = smtp\`, one feed, one reader; \`r2e -c r2e.cfg -d data.json run\` with data.json reset to the just-added state before each run (so every entry is mailed in one multipart/digest message)."
 		echo
-		echo "| tool | median wall s | min-max s | user s | sys s | peak RSS MiB |"
-		echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-		for t in paperwatch rss2email; do
-			l=$E2E_PW
-			[ $t = rss2email ] && l=$E2E_R2E
-			[ -n "$l" ] || continue
-			echo "| $t | $(fmt '%.2f' "$(kv wall "$l")") | $(fmt '%.2f' "$(kv wall_min "$l")")-$(fmt '%.2f' "$(kv wall_max "$l")") | $(fmt '%.2f' "$(kv user "$l")") | $(fmt '%.2f' "$(kv sys "$l")") | $(kib_mib "$(kv rss_kib "$l")") |"
-		done
+		echo "| entries | tool | runs | median wall s | min-max s | user s | sys s | peak RSS MiB | messages (sink, per run) |"
+		echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+		while IFS='|' read -r n pwl stats sent atsink onces r2l r2sink phases a b; do
+			for t in paperwatch rss2email; do
+				l=$pwl; c=$atsink; r=$a
+				[ $t = rss2email ] && { l=$r2l; c=$r2sink; r=$b; }
+				[ -n "$l" ] || continue
+				echo "| $n | $t | $r | $(fmt '%.2f' "$(kv wall "$l")") | $(fmt '%.2f' "$(kv wall_min "$l")")-$(fmt '%.2f' "$(kv wall_max "$l")") | $(fmt '%.2f' "$(kv user "$l")") | $(fmt '%.2f' "$(kv sys "$l")") | $(kib_mib "$(kv rss_kib "$l")") | ${c:-n/a} |"
+			done
+		done <"$E2E_ROWS"
+		echo
+		while IFS='|' read -r n pwl stats sent atsink onces r2l r2sink phases a b; do
+			echo "- $n entries, paperwatch: \`once\` ran $onces time(s) per run. First pass: ${stats:-n/a}. Messages sent, all passes: $sent."
+			[ -n "$phases" ] && echo "  Phases of one more run at \`log_level = \"info\"\` (time-stamped log lines): $phases."
+		done <"$E2E_ROWS"
 	else
 		echo "Not run (BENCH_ONLY, or no SMTP sink installed)."
 	fi
