@@ -59,7 +59,7 @@ TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/obj/%.o)
 
 DEMO_CONF ?= etc/demo.conf
 
-.PHONY: all run deps check check-unit check-asan check-valgrind check-headers bench fuzz \
+.PHONY: all run deps check check-unit check-asan check-valgrind check-headers bench fuzz soak \
         install uninstall clean tests
 
 all: $(BIN)
@@ -115,6 +115,12 @@ VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
 check-valgrind: tests
 	@FIXTURES=$(CURDIR)/tests/fixtures PW_BIN=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) \
 	  PW_WRAP="$(VALGRIND)" sh tests/run-tests.sh
+
+# Soak: `run` for SOAK_SECONDS (default 600) against a changing feed and an
+# SMTP server that goes down and up; memory and descriptors must stay flat.
+soak: $(BIN)
+	@PW_BIN=$(CURDIR)/$(BIN) FIXTURES=$(CURDIR)/tests/fixtures \
+	  /usr/bin/python3 tests/soak/soak.py $${SOAK_SECONDS:-600}
 
 check-headers:
 	@fail=0; for h in feeds/*.h daemon/*.h daemon/deliver/*.h; do \
