@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import socket
+import subprocess
 
 import pwtest
 
@@ -150,7 +151,42 @@ try:
          "room again: the digest arrives once (nothing was marked seen)",
          r.stderr)
 
-    # 6. secrets never reach a log line, even at debug level
+    # 6. a read-only state directory (a tmpfs remounted read-only; root)
+    ro = os.path.join(work, "ro")
+    os.makedirs(ro)
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", ro],
+        capture_output=True).returncode == 0
+    if not mounted:
+        for name in ("read-only", "read-only: outbox kept",
+                     "read-only gone: delivered once"):
+            t.skip(name, "needs root and mount")
+    else:
+        try:
+            port = free_port()
+            c = conf("ro-conf", port, ["ro@example.org"],
+                     state=os.path.join(ro, "state.db"))
+            pwtest.run(["once", "-c", c])       # SMTP down: kept in the outbox
+            subprocess.run(["mount", "-o", "remount,ro", ro], check=True)
+            r = pwtest.run(["once", "-c", c])
+            t.ok(r.returncode != 0 and "read-only" in r.stderr.lower(),
+                 "read-only: a clear error", r.stderr)
+            subprocess.run(["mount", "-o", "remount,rw", ro], check=True)
+            t.ok("1 pending" in status(c), "read-only: outbox kept",
+                 status(c))
+            rmail = os.path.join(work, "ro-mail")
+            srv = pwtest.Server([pwtest.PY, os.path.join(
+                pwtest.SERVERS, "smtpd.py"), "--port", str(port),
+                "--outdir", rmail], work, "smtpd-ro")
+            servers.append(srv)
+            pwtest.run(["outbox", "-c", c, "retry", "all"])
+            r = pwtest.run(["once", "-c", c])
+            t.ok(r.returncode == 0 and per_rcpt(rmail) == {"ro@example.org": 1},
+                 "read-only gone: delivered once", r.stderr)
+        finally:
+            subprocess.run(["umount", "-l", ro], capture_output=True)
+
+    # 7. secrets never reach a log line, even at debug level
     mail = os.path.join(work, "secret", "mail")
     srv = pwtest.smtpd(work, mail, "--auth", "alice:Sup3r-s3cret-PW")
     servers.append(srv)
