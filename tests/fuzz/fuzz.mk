@@ -56,7 +56,7 @@ fuzz-clean:
 # The unit tests compile the other owners' targets in through
 # tests/unit/helpers/fuzz_ext_NAME.c (for the regression replay): rebuild
 # those objects when tests/fuzz/fuzz_NAME.c appears or changes.
-FUZZ_EXT := query render mail_header
+FUZZ_EXT := query render mail_header digest
 $(foreach t,$(FUZZ_EXT),$(eval \
   $(BUILD)/obj/tests/unit/helpers/fuzz_ext_$(t).o: \
     $(wildcard tests/fuzz/fuzz_$(t).c)))

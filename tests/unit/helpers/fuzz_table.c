@@ -19,6 +19,7 @@ const struct fuzz_target fuzz_targets[] = {
 	{ "query",		fuzz_one_query,		&fuzz_present_query },
 	{ "render",		fuzz_one_render,	&fuzz_present_render },
 	{ "mail_header",	fuzz_one_mail_header,	&fuzz_present_mail_header },
+	{ "digest",		fuzz_one_digest,	&fuzz_present_digest },
 	{ NULL,			NULL,			NULL },
 };
 

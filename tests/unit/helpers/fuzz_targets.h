@@ -27,16 +27,18 @@ int	fuzz_one_sniff(const uint8_t *data, size_t size);
 int	fuzz_one_config(const uint8_t *data, size_t size);
 /*
  * The targets other modules' owners write (tests/fuzz/fuzz_query.c,
- * fuzz_render.c, fuzz_mail_header.c): their LLVMFuzzerTestOneInput,
+ * fuzz_render.c, fuzz_mail_header.c, fuzz_digest.c): their LLVMFuzzerTestOneInput,
  * compiled under these names by tests/unit/helpers/fuzz_ext_*.c while the
  * file exists (fuzz_present_NAME says so); a no-op otherwise.
  */
 int	fuzz_one_query(const uint8_t *data, size_t size);
 int	fuzz_one_render(const uint8_t *data, size_t size);
 int	fuzz_one_mail_header(const uint8_t *data, size_t size);
+int	fuzz_one_digest(const uint8_t *data, size_t size);
 extern const bool fuzz_present_query;
 extern const bool fuzz_present_render;
 extern const bool fuzz_present_mail_header;
+extern const bool fuzz_present_digest;
 
 struct fuzz_target {
 	const char	*name;		/* "arxiv_api": tests/fuzz/fuzz_NAME.c */
