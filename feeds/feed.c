@@ -31,8 +31,6 @@
 #include "xmlsax.h"
 
 #define FEED_MAX_JSON		(32u * 1024 * 1024)	/* JSON Feed bytes */
-#define FEED_MAX_CONTAINERS	100000u	/* JSON objects and arrays */
-#define FEED_MAX_VALUES		1000000u	/* JSON values */
 #define FEED_MAX_HEAD		(1024u * 1024)	/* leading white space */
 #define FEED_MAX_BASE		4096		/* bytes of an xml:base */
 #define FEED_DEFAULT_FIELD	(1024u * 1024)
@@ -1457,36 +1455,6 @@ feed_jitems(struct feed_state *st, json_t *items, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * Whether JSON text s[0..len) stays within MAX_CONTAINERS objects/arrays
- * and MAX_VALUES values (counted from commas, strings skipped).  jansson
- * costs ~230 bytes per object and ~40 per value, so a hostile document of
- * "{}," would need 1.3 GB for 16 MiB; this bounds it before parsing.
- */
-static bool
-feed_json_within(const char *s, size_t len)
-{
-	size_t containers = 0, values = 1;
-	bool in_string = false;
-
-	for (size_t i = 0; i < len; i++) {
-		if (in_string) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				in_string = false;
-			continue;
-		}
-		if (s[i] == '"')
-			in_string = true;
-		else if (s[i] == '{' || s[i] == '[')
-			containers++;
-		else if (s[i] == ',')
-			values++;
-	}
-	return containers <= FEED_MAX_CONTAINERS && values <= FEED_MAX_VALUES;
-}
-
 static int
 feed_json_end(struct feed_state *st, char *err, size_t errlen)
 {
@@ -1494,10 +1462,10 @@ feed_json_end(struct feed_state *st, char *err, size_t errlen)
 	json_t *root, *items;
 	int rc = -1;
 
-	if (!feed_json_within(buf_str(&st->json), st->json.len)) {
+	if (!json_text_within(buf_str(&st->json), st->json.len)) {
 		snprintf(err, errlen, "feed: JSON Feed too large to parse "
-		    "(more than %u objects or %u values)", FEED_MAX_CONTAINERS,
-		    FEED_MAX_VALUES);
+		    "(more than %u objects or %u values)",
+		    UTIL_JSON_MAX_CONTAINERS, UTIL_JSON_MAX_VALUES);
 		return -1;
 	}
 	root = json_loadb(buf_str(&st->json), st->json.len, 0, &je);

@@ -24,8 +24,6 @@
 #define HF_MAX_DOC		(32u * 1024 * 1024)	/* bytes buffered */
 #define HF_DEFAULT_FIELD	(1024u * 1024)
 #define HF_DEFAULT_ITEMS	200000u
-#define HF_MAX_CONTAINERS	100000u	/* objects and arrays */
-#define HF_MAX_VALUES		1000000u
 #define HF_PAPER_URL		"https://huggingface.co/papers/"
 
 struct hf_state {
@@ -320,36 +318,6 @@ hf_emit(struct hf_state *st, json_t *root, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * Whether JSON text s[0..len) stays within MAX_CONTAINERS objects/arrays
- * and MAX_VALUES values (counted from commas, strings skipped).  jansson
- * costs ~230 bytes per object and ~40 per value, so a hostile document of
- * "{}," would need 1.3 GB for 16 MiB; this bounds it before parsing.
- */
-static bool
-hf_json_within(const char *s, size_t len)
-{
-	size_t containers = 0, values = 1;
-	bool in_string = false;
-
-	for (size_t i = 0; i < len; i++) {
-		if (in_string) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				in_string = false;
-			continue;
-		}
-		if (s[i] == '"')
-			in_string = true;
-		else if (s[i] == '{' || s[i] == '[')
-			containers++;
-		else if (s[i] == ',')
-			values++;
-	}
-	return containers <= HF_MAX_CONTAINERS && values <= HF_MAX_VALUES;
-}
-
 static int
 hf_end(void *state, char *err, size_t errlen)
 {
@@ -363,10 +331,10 @@ hf_end(void *state, char *err, size_t errlen)
 		    HF_MAX_DOC >> 20);
 		return -1;
 	}
-	if (!hf_json_within(buf_str(&st->doc), st->doc.len)) {
+	if (!json_text_within(buf_str(&st->doc), st->doc.len)) {
 		snprintf(err, errlen, "hf-daily: document too large to parse "
-		    "(more than %u objects or %u values)", HF_MAX_CONTAINERS,
-		    HF_MAX_VALUES);
+		    "(more than %u objects or %u values)",
+		    UTIL_JSON_MAX_CONTAINERS, UTIL_JSON_MAX_VALUES);
 		return -1;
 	}
 	root = json_loadb(st->doc.data ? st->doc.data : "", st->doc.len,

@@ -666,6 +666,31 @@ time_format_rfc3339(long long t, char *out, size_t outlen)
 		str_copy(out, outlen, "");
 }
 
+bool
+json_text_within(const char *s, size_t len)
+{
+	size_t containers = 0, values = 1;
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_string) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_string = false;
+			continue;
+		}
+		if (s[i] == '"')
+			in_string = true;
+		else if (s[i] == '{' || s[i] == '[')
+			containers++;
+		else if (s[i] == ',')
+			values++;
+	}
+	return containers <= UTIL_JSON_MAX_CONTAINERS &&
+	    values <= UTIL_JSON_MAX_VALUES;
+}
+
 int
 file_read_all(const char *path, size_t max, struct buf *b, char *err,
     size_t errlen)

@@ -86,6 +86,17 @@ long long time_parse_any(const char *s);	/* either form */
 /* Format t (UTC) as "2026-04-12T22:09:25Z" into out (>= 21 bytes). */
 void	 time_format_rfc3339(long long t, char *out, size_t outlen);
 
+/*
+ * JSON documents are bounded before they are parsed: jansson costs ~230
+ * bytes per object and ~40 per value, so 16 MiB of "{}," would take 1.3 GB.
+ * true if s[0..len) holds at most UTIL_JSON_MAX_CONTAINERS objects and
+ * arrays and UTIL_JSON_MAX_VALUES values (counted from commas, strings
+ * skipped).
+ */
+#define UTIL_JSON_MAX_CONTAINERS	100000u
+#define UTIL_JSON_MAX_VALUES		1000000u
+bool	 json_text_within(const char *s, size_t len);
+
 /* Read a whole file (at most max bytes) into b; -1 and err on failure. */
 int	 file_read_all(const char *path, size_t max, struct buf *b,
 	    char *err, size_t errlen);
