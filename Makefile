@@ -151,7 +151,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man8/paperwatch.8 $(DESTDIR)$(MANDIR)/man5/paperwatch.conf.5
 
 clean:
-	rm -rf build build-asan demo
+	rm -rf build build-asan build-fuzz demo
 
 -include tests/fuzz/fuzz.mk
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

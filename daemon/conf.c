@@ -73,11 +73,22 @@ conf_error(struct ctx *cx, const config_setting_t *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	buf_addc(&b, '\n');
 	cx->errs = xreallocarray(cx->errs, cx->n_errs + 1, sizeof(*cx->errs));
 	cx->errs[cx->n_errs].line = line;
 	cx->errs[cx->n_errs].seq = cx->n_errs;
-	cx->errs[cx->n_errs].text = buf_detach(&b);
+	{	/* values quoted from the file may hold any bytes */
+		struct buf clean;
+
+		buf_init(&clean);
+		utf8_clean(&clean, buf_str(&b), b.len);
+		for (size_t i = 0; i < clean.len; i++)
+			if (clean.data[i] == '\n' || clean.data[i] == '\r' ||
+			    clean.data[i] == '\t')
+				clean.data[i] = ' ';
+		buf_addc(&clean, '\n');
+		cx->errs[cx->n_errs].text = buf_detach(&clean);
+	}
+	buf_release(&b);
 	cx->n_errs++;
 }
 

@@ -59,6 +59,9 @@ want_prefix(void)
 	return prefix;
 }
 
+static void log_v(enum log_level lvl, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_v(enum log_level lvl, const char *fmt, va_list ap)
 {
