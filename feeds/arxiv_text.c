@@ -248,7 +248,8 @@ add_author(struct paper *p, const char *s, size_t n, bool parens,
 	if (name->len == 0)
 		return false;
 	nm = name->data;
-	if (name->len > 4 && strncasecmp(nm, "and ", 4) == 0)
+	if ((nm[0] | 0x20) == 'a' && name->len > 4 &&
+	    strncasecmp(nm, "and ", 4) == 0)
 		nm += 4;
 	paper_add_author(p, nm, affil->len > 0 ? affil->data : NULL);
 	return true;
