@@ -5,6 +5,8 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -374,98 +376,186 @@ paper_announce_parse(const char *s)
 	return PAPER_ANNOUNCE_NONE;
 }
 
-/* JSON */
+/*
+ * JSON.  paper_to_json writes the object directly (no jansson objects: it
+ * is on the hot path of `paperwatch papers`), with the keys and the
+ * escaping jansson's JSON_COMPACT would give; strings are valid UTF-8
+ * (the parsers clean them), control characters are escaped.
+ */
 
-static void
-set_str(json_t *o, const char *k, const char *v)
+#define REP(b)	(0x0101010101010101ULL * (uint64_t)(b))
+
+static uint64_t
+zero_bytes(uint64_t w)
 {
-	json_object_set_new(o, k, v ? json_string(v) : json_null());
+	uint64_t t = (w & REP(0x7f)) + REP(0x7f);
+
+	return ~(t | w | REP(0x7f));
+}
+
+/* JSON string: escapes '"', '\\' and controls; UTF-8 passes as is. */
+static void
+pj_str(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n, i = 0, run = 0;
+
+	if (s == NULL) {
+		buf_add(out, "null", 4);
+		return;
+	}
+	n = strlen(s);
+	buf_addc(out, '"');
+	while (i < n) {
+		unsigned char c;
+		char esc[6] = { '\\', 0, 0, 0, 0, 0 };
+		size_t k = 2;
+
+		if (i + 8 <= n) {	/* 8 bytes with nothing to escape */
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (((((w - REP(0x20)) & ~w) | zero_bytes(w ^ REP('"')) |
+			    zero_bytes(w ^ REP('\\'))) & REP(0x80)) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		c = (unsigned char)s[i++];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(out, s + run, i - 1 - run);
+		run = i;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+			k = 6;
+		}
+		buf_add(out, esc, k);
+	}
+	buf_add(out, s + run, n - run);
+	buf_addc(out, '"');
 }
 
 static void
-set_time(json_t *o, const char *k, long long t)
+pj_key(struct buf *out, const char *k)
+{
+	buf_addc(out, ',');
+	pj_str(out, k);
+	buf_addc(out, ':');
+}
+
+static void
+pj_time(struct buf *out, long long t)
 {
 	char tb[32];
 
 	if (t == -1) {
-		json_object_set_new(o, k, json_null());
+		buf_add(out, "null", 4);
 		return;
 	}
 	time_format_rfc3339(t, tb, sizeof(tb));
-	json_object_set_new(o, k, json_string(tb));
+	pj_str(out, tb);
 }
 
-static json_t *
-strvec_json(const struct strvec *sv)
+static void
+pj_int(struct buf *out, int v, bool present)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < sv->n; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
-}
-
-static json_t *
-paper_json_obj(const struct paper *p)
-{
-	json_t *o = json_object(), *a = json_array(), *aff = json_array();
-	json_t *links = json_object();
-	bool any_aff = false;
-
-	set_str(o, "id", p->id);
-	json_object_set_new(o, "version",
-	    p->version ? json_integer(p->version) : json_null());
-	set_str(o, "title", p->title);
-	for (size_t i = 0; i < p->n_authors; i++) {
-		json_array_append_new(a, json_string(p->authors[i].name));
-		json_array_append_new(aff, p->authors[i].affiliation ?
-		    json_string(p->authors[i].affiliation) : json_null());
-		any_aff |= p->authors[i].affiliation != NULL;
-	}
-	json_object_set_new(o, "authors", a);
-	if (any_aff)
-		json_object_set_new(o, "affiliations", aff);
+	if (present)
+		buf_printf(out, "%d", v);
 	else
-		json_decref(aff);
-	set_str(o, "summary", p->summary);
-	json_object_set_new(o, "categories", strvec_json(&p->categories));
-	set_str(o, "primary_category", p->primary_category);
-	set_time(o, "published", p->published);
-	set_time(o, "updated", p->updated);
-	set_str(o, "url", p->url ? p->url : p->url_abs);
-	set_str(o, "comment", p->comment);
-	set_str(o, "doi", p->doi);
-	set_str(o, "journal_ref", p->journal_ref);
-	set_str(o, "announce_type", paper_announce_name(p->announce));
-	set_str(o, "ai_summary", p->ai_summary);
-	json_object_set_new(o, "ai_keywords", strvec_json(&p->ai_keywords));
-	json_object_set_new(o, "upvotes",
-	    p->upvotes >= 0 ? json_integer(p->upvotes) : json_null());
-	json_object_set_new(o, "comments",
-	    p->n_comments >= 0 ? json_integer(p->n_comments) : json_null());
-	set_time(o, "hf_date", p->hf_date);
-	json_object_set_new(o, "sources", strvec_json(&p->sources));
-	set_str(links, "abs", p->url_abs);
-	set_str(links, "pdf", p->url_pdf);
-	set_str(links, "hf", p->url_hf);
-	json_object_set_new(o, "links", links);
-	return o;
+		buf_add(out, "null", 4);
+}
+
+static void
+pj_strvec(struct buf *out, const struct strvec *sv)
+{
+	buf_addc(out, '[');
+	for (size_t i = 0; i < sv->n; i++) {
+		if (i > 0)
+			buf_addc(out, ',');
+		pj_str(out, sv->v[i]);
+	}
+	buf_addc(out, ']');
 }
 
 void
 paper_to_json(const struct paper *p, struct buf *out)
 {
-	json_t *o = paper_json_obj(p);
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	bool any_aff = false;
 
-	if (s == NULL) {	/* only when out of memory */
-		json_decref(o);
-		buf_adds(out, "{}");
-		return;
+	buf_adds(out, "{\"id\":");
+	pj_str(out, p->id);
+	pj_key(out, "version");
+	pj_int(out, p->version, p->version != 0);
+	pj_key(out, "title");
+	pj_str(out, p->title);
+	pj_key(out, "authors");
+	buf_addc(out, '[');
+	for (size_t i = 0; i < p->n_authors; i++) {
+		if (i > 0)
+			buf_addc(out, ',');
+		pj_str(out, p->authors[i].name);
+		any_aff |= p->authors[i].affiliation != NULL;
 	}
-	buf_adds(out, s);
-	free(s);
-	json_decref(o);
+	buf_addc(out, ']');
+	if (any_aff) {
+		pj_key(out, "affiliations");
+		buf_addc(out, '[');
+		for (size_t i = 0; i < p->n_authors; i++) {
+			if (i > 0)
+				buf_addc(out, ',');
+			pj_str(out, p->authors[i].affiliation);
+		}
+		buf_addc(out, ']');
+	}
+	pj_key(out, "summary");
+	pj_str(out, p->summary);
+	pj_key(out, "categories");
+	pj_strvec(out, &p->categories);
+	pj_key(out, "primary_category");
+	pj_str(out, p->primary_category);
+	pj_key(out, "published");
+	pj_time(out, p->published);
+	pj_key(out, "updated");
+	pj_time(out, p->updated);
+	pj_key(out, "url");
+	pj_str(out, p->url ? p->url : p->url_abs);
+	pj_key(out, "comment");
+	pj_str(out, p->comment);
+	pj_key(out, "doi");
+	pj_str(out, p->doi);
+	pj_key(out, "journal_ref");
+	pj_str(out, p->journal_ref);
+	pj_key(out, "announce_type");
+	pj_str(out, paper_announce_name(p->announce));
+	pj_key(out, "ai_summary");
+	pj_str(out, p->ai_summary);
+	pj_key(out, "ai_keywords");
+	pj_strvec(out, &p->ai_keywords);
+	pj_key(out, "upvotes");
+	pj_int(out, p->upvotes, p->upvotes >= 0);
+	pj_key(out, "comments");
+	pj_int(out, p->n_comments, p->n_comments >= 0);
+	pj_key(out, "hf_date");
+	pj_time(out, p->hf_date);
+	pj_key(out, "sources");
+	pj_strvec(out, &p->sources);
+	buf_adds(out, ",\"links\":{\"abs\":");
+	pj_str(out, p->url_abs);
+	pj_key(out, "pdf");
+	pj_str(out, p->url_pdf);
+	pj_key(out, "hf");
+	pj_str(out, p->url_hf);
+	buf_adds(out, "}}");
 }
 
 static const char *

@@ -16,7 +16,8 @@
 /*
  * Called once per paper.  The callback takes ownership of p (it must
  * paper_free it or keep it).  Return 0 to go on, -1 to stop the parse
- * (source_parse then fails with the reason the callback wrote into err).
+ * (the parse then fails, saying it was stopped by the paper callback; the
+ * callback keeps its own reason).
  */
 typedef int (*source_paper_cb)(struct paper *p, void *arg);
 
