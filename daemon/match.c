@@ -123,14 +123,25 @@ static const struct {
 	{ 0xf0000, 0x10ffff, FOLD_SEP },	/* private use planes */
 };
 
+/* ASCII: the small letter or digit, 0 for a separator. */
+static const unsigned char ascii_fold[128] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 0, 0,
+	0, 0, 0, 0, 0, 'a', 'b', 'c', 'd', 'e', 'f', 'g',
+	'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's',
+	't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+	0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k',
+	'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w',
+	'x', 'y', 'z', 0, 0, 0, 0, 0,
+};
+
 static inline unsigned char
 ascii_word(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-		return c;
-	if (c >= 'A' && c <= 'Z')
-		return (unsigned char)(c + 'a' - 'A');
-	return 0;
+	return c < 0x80 ? ascii_fold[c] : 0;
 }
 
 static enum fold
@@ -197,50 +208,51 @@ fold_wide(uint32_t cp, char *out, size_t *n)
 static size_t
 norm_into(const char *s, size_t len, char *dst, bool pad)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, o = 0, n, k = 0;
-	bool pending = false;
+	bool started = false, sep = false;	/* sep: a space is due */
+	unsigned char c;
 	uint32_t cp;
 	char tmp[4];
 
 	if (pad)
 		dst[o++] = ' ';
 	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x80) {
-			i++;
-			if ((c = ascii_word(c)) == 0) {
-				pending = true;
+		if (u[i] < 0x80) {
+			if ((c = ascii_fold[u[i++]]) == 0) {
+				sep = started;
 				continue;
 			}
-			if (pending && o > 0 && dst[o - 1] != ' ')
+			if (sep)
 				dst[o++] = ' ';
-			pending = false;
+			sep = false;
+			started = true;
 			dst[o++] = (char)c;
 			continue;
 		}
 		if ((n = utf8_decode(s + i, len - i, &cp)) == 0) {
 			i++;
-			pending = true;
+			sep = started;
 			continue;
 		}
 		i += n;
 		switch (fold_wide(cp, tmp, &k)) {
 		case FOLD_SEP:
-			pending = true;
+			sep = started;
 			break;
 		case FOLD_DROP:
 			break;
 		case FOLD_WORD:
-			if (pending && o > 0 && dst[o - 1] != ' ')
+			if (sep)
 				dst[o++] = ' ';
-			pending = false;
+			sep = false;
+			started = true;
 			memcpy(dst + o, tmp, k);
 			o += k;
 			break;
 		}
 	}
-	if (pad && dst[o - 1] != ' ')
+	if (pad && started)
 		dst[o++] = ' ';
 	dst[o] = '\0';
 	return o;
@@ -394,24 +406,36 @@ struct build {
 	size_t		 n_patterns;
 };
 
+/*
+ * The final automaton.  States are numbered in depth-first preorder, so
+ * the first child of state s is s + 1: a state with one edge (most states:
+ * the inside of a phrase) stores just its byte, and walking along a
+ * pattern reads memory in order.  States with 2..AC_DENSE_MIN-1 edges
+ * keep them sorted in edge[]; more get a 256-entry table.
+ */
 struct state {
-	uint32_t	 edges;		/* first edge, or dense table index */
 	uint32_t	 fail;
 	uint32_t	 out;		/* first state (this or a fail ancestor)
 					   with outputs; 0 for none */
-	uint16_t	 nedge;		/* or AC_DENSE */
+	uint32_t	 edges;		/* first edge, or dense table index */
+	uint16_t	 nedge;		/* 0, 1 (to s + 1), n, or AC_DENSE */
+	unsigned char	 c;		/* the byte of a single edge */
+};
+
+struct edge {
+	uint32_t	 to;
+	unsigned char	 c;
 };
 
 struct ac {
 	struct state	*st;
 	uint32_t	 n;
-	unsigned char	*edge_c;	/* sorted by byte within a state */
-	uint32_t	*edge_to;
+	struct edge	*edge;		/* sorted by byte within a state */
+	size_t		 n_edges;
 	uint32_t	*dense;		/* 256 per dense state; 0 = no edge */
 	uint32_t	 n_dense;
 	uint32_t	*out_first;	/* n + 1: outputs of state s are */
 	uint32_t	*out_term;	/* out_term[out_first[s]..[s+1]) */
-	size_t		 n_edges;
 };
 
 static uint32_t
@@ -491,6 +515,22 @@ build_bfs(const struct build *b, uint32_t *fail)
 	return order;
 }
 
+/* Depth-first preorder numbering: newid[old]; a stack, not recursion. */
+static void
+build_dfs(const struct build *b, uint32_t *newid, uint32_t *stack)
+{
+	size_t sp = 0;
+	uint32_t next = 0, u;
+
+	stack[sp++] = 0;
+	while (sp > 0) {
+		u = stack[--sp];
+		newid[u] = next++;
+		for (uint32_t v = b->v[u].child; v != NONE; v = b->v[v].sibling)
+			stack[sp++] = v;	/* the last pushed is u + 1 */
+	}
+}
+
 static int
 cmp_edge(const void *x, const void *y)
 {
@@ -499,78 +539,100 @@ cmp_edge(const void *x, const void *y)
 	return *a < *b ? -1 : *a > *b;
 }
 
-/* Edges of old state u into the final arrays, sorted by byte. */
+static void
+ac_dense(struct ac *a, uint32_t s, const uint64_t *tmp, size_t k)
+{
+	uint32_t *row;
+
+	a->st[s].nedge = AC_DENSE;
+	a->st[s].edges = a->n_dense;
+	a->dense = xreallocarray(a->dense, (size_t)a->n_dense + 1,
+	    256 * sizeof(*a->dense));
+	row = a->dense + (size_t)a->n_dense++ * 256;
+	memset(row, 0, 256 * sizeof(*row));
+	for (size_t i = 0; i < k; i++)
+		row[tmp[i] >> 32] = (uint32_t)tmp[i];
+}
+
+/* Edges of old state u as final state s. */
 static void
 ac_fill_edges(struct ac *a, const struct build *b, uint32_t u, uint32_t s,
     const uint32_t *newid, uint64_t *tmp)
 {
-	size_t k = 0, e = a->n_edges;
+	size_t k = 0;
 
 	for (uint32_t v = b->v[u].child; v != NONE; v = b->v[v].sibling)
 		tmp[k++] = (uint64_t)b->v[v].c << 32 | newid[v];
+	if (k == 1) {
+		a->st[s].nedge = 1;
+		a->st[s].c = (unsigned char)(tmp[0] >> 32);
+		return;
+	}
 	qsort(tmp, k, sizeof(*tmp), cmp_edge);
-	if (s == 0 || k >= AC_DENSE_MIN) {
-		a->st[s].nedge = AC_DENSE;
-		a->st[s].edges = a->n_dense;
-		a->dense = xreallocarray(a->dense, (size_t)a->n_dense + 1,
-		    256 * sizeof(*a->dense));
-		memset(a->dense + (size_t)a->n_dense * 256, 0,
-		    256 * sizeof(*a->dense));
-		for (size_t i = 0; i < k; i++)
-			a->dense[(size_t)a->n_dense * 256 + (tmp[i] >> 32)] =
-			    (uint32_t)tmp[i];
-		a->n_dense++;
+	if (k >= AC_DENSE_MIN) {
+		ac_dense(a, s, tmp, k);
 		return;
 	}
 	a->st[s].nedge = (uint16_t)k;
-	a->st[s].edges = (uint32_t)e;
+	a->st[s].edges = (uint32_t)a->n_edges;
 	for (size_t i = 0; i < k; i++) {
-		a->edge_c[e + i] = (unsigned char)(tmp[i] >> 32);
-		a->edge_to[e + i] = (uint32_t)tmp[i];
+		a->edge[a->n_edges].c = (unsigned char)(tmp[i] >> 32);
+		a->edge[a->n_edges++].to = (uint32_t)tmp[i];
 	}
-	a->n_edges += k;
 }
 
-/* Outputs of old state u as final state s. */
+/* Outputs, in the order of the new ids (dfs[s] = old id of s). */
 static void
-ac_fill_outs(struct ac *a, const struct build *b, uint32_t u, uint32_t s,
-    size_t *no)
+ac_fill_outs(struct ac *a, const struct build *b, const uint32_t *dfs)
 {
-	a->out_first[s] = (uint32_t)*no;
-	for (uint32_t k = b->v[u].out; k != NONE; k = b->outs.v[k].next)
-		a->out_term[(*no)++] = b->outs.v[k].term;
-	a->st[s].out = *no > a->out_first[s] ? s : a->st[a->st[s].fail].out;
+	size_t no = 0;
+
+	a->out_first = xreallocarray(NULL, (size_t)a->n + 1,
+	    sizeof(*a->out_first));
+	a->out_term = xreallocarray(NULL, b->outs.n + 1,
+	    sizeof(*a->out_term));
+	for (uint32_t s = 0; s < a->n; s++) {
+		a->out_first[s] = (uint32_t)no;
+		for (uint32_t k = b->v[dfs[s]].out; k != NONE;
+		    k = b->outs.v[k].next)
+			a->out_term[no++] = b->outs.v[k].term;
+	}
+	a->out_first[a->n] = (uint32_t)no;
 }
 
-/* Turn the trie into the final breadth-first, compact automaton. */
+/* Turn the trie into the final automaton. */
 static void
 ac_finish(struct ac *a, struct build *b)
 {
-	uint32_t *fail, *order, *newid;
+	uint32_t *fail, *bfs, *newid, *dfs, s;
 	uint64_t tmp[256];
-	size_t no = 0;
 
 	if (b->n == 0)
 		build_node(b, 0);
 	fail = xreallocarray(NULL, b->n, sizeof(*fail));
 	newid = xreallocarray(NULL, b->n, sizeof(*newid));
-	order = build_bfs(b, fail);
+	dfs = xreallocarray(NULL, b->n, sizeof(*dfs));
+	bfs = build_bfs(b, fail);
+	build_dfs(b, newid, dfs);
 	for (size_t i = 0; i < b->n; i++)
-		newid[order[i]] = (uint32_t)i;
+		dfs[newid[i]] = (uint32_t)i;
 	a->n = (uint32_t)b->n;
 	a->st = xcalloc(b->n, sizeof(*a->st));
-	a->edge_c = xmalloc(b->n);
-	a->edge_to = xreallocarray(NULL, b->n, sizeof(*a->edge_to));
-	a->out_first = xreallocarray(NULL, b->n + 1, sizeof(*a->out_first));
-	a->out_term = xreallocarray(NULL, b->outs.n + 1,
-	    sizeof(*a->out_term));
-	for (uint32_t s = 0; s < a->n; s++) {
-		a->st[s].fail = newid[fail[order[s]]];
-		ac_fill_edges(a, b, order[s], s, newid, tmp);
-		ac_fill_outs(a, b, order[s], s, &no);
+	a->edge = xreallocarray(NULL, b->n, sizeof(*a->edge));
+	for (s = 0; s < a->n; s++) {
+		a->st[s].fail = newid[fail[dfs[s]]];
+		ac_fill_edges(a, b, dfs[s], s, newid, tmp);
 	}
-	a->out_first[a->n] = (uint32_t)no;
-	free(order);
+	a->edge = xreallocarray(a->edge, a->n_edges + 1, sizeof(*a->edge));
+	ac_fill_outs(a, b, dfs);
+	/* out links need the fail target done first: breadth-first */
+	for (size_t i = 0; i < b->n; i++) {
+		s = newid[bfs[i]];
+		a->st[s].out = a->out_first[s + 1] > a->out_first[s] ? s :
+		    a->st[a->st[s].fail].out;
+	}
+	free(bfs);
+	free(dfs);
 	free(newid);
 	free(fail);
 }
@@ -579,8 +641,7 @@ static void
 ac_release(struct ac *a)
 {
 	free(a->st);
-	free(a->edge_c);
-	free(a->edge_to);
+	free(a->edge);
 	free(a->dense);
 	free(a->out_first);
 	free(a->out_term);
@@ -596,18 +657,19 @@ ac_step(const struct ac *a, uint32_t s, unsigned char c)
 
 	for (;;) {
 		st = &a->st[s];
-		nx = 0;
-		if (st->nedge == AC_DENSE) {
-			nx = a->dense[(size_t)st->edges * 256 + c];
+		if (st->nedge == 1) {
+			if (st->c == c)
+				return s + 1;
+		} else if (st->nedge == AC_DENSE) {
+			if ((nx = a->dense[(size_t)st->edges * 256 + c]) != 0)
+				return nx;
 		} else {
 			for (e = st->edges, end = e + st->nedge; e < end; e++)
-				if (a->edge_c[e] == c) {
-					nx = a->edge_to[e];
-					break;
-				}
+				if (a->edge[e].c == c)
+					return a->edge[e].to;
 		}
-		if (nx != 0 || s == 0)
-			return nx;
+		if (s == 0)
+			return 0;
 		s = st->fail;
 	}
 }
@@ -627,24 +689,41 @@ struct term {
 	unsigned char	 kind;
 	bool		 phrase;
 	char		*given;		/* author: normalised first names */
-	uint32_t	 subs;		/* term_subs[subs .. subs + n_subs) */
-	uint32_t	 n_subs;
+};
+
+/* Where a term hit in the current paper (valid when gen is current). */
+struct thit {
+	uint32_t	 gen;
+	unsigned char	 mask;
 };
 
 enum { I_LEAF, I_AND, I_OR, I_NOT, I_TRUE };
 
 struct instr {
+	uint32_t	 term;
+	uint32_t	 display;	/* index in displays */
 	unsigned char	 op;
 	unsigned char	 need;		/* field bits a leaf accepts */
 	bool		 positive;	/* under an even number of NOTs */
-	uint32_t	 term;
-	const char	*display;
 };
 
 struct sub {
 	uint32_t	 code;		/* m->code[code .. code + n_code) */
 	uint32_t	 n_code;
 	bool		 always;	/* true when no term hits */
+};
+
+/*
+ * A positive use of a term by a subscription.  When the subscription is a
+ * plain OR of positive leaves that accept every field of their kind (a
+ * keywords list, "a OR author:b"), leaf is the leaf's code index: a hit
+ * of the term makes that leaf and the subscription true, no evaluation
+ * needed.  Otherwise leaf is NONE and the subscription is evaluated.
+ */
+struct tuse {
+	uint32_t	 term;
+	uint32_t	 sub;
+	uint32_t	 leaf;
 };
 
 struct matcher {
@@ -656,22 +735,23 @@ struct matcher {
 	struct term	*terms;
 	size_t		 n_terms;
 	size_t		 cap_terms;
-	uint32_t	*term_subs;
-	size_t		 n_term_subs;
+	uint32_t	*tsub_first;	/* n_terms + 1: the subscriptions */
+	struct tuse	*term_subs;	/* of term t (positive uses) are */
+	size_t		 n_term_subs;	/* term_subs[tsub_first[t]..[t+1]) */
 	struct smap	 keys;		/* kind, '*' or '=', key -> term */
 	struct smap	 au, au_pre, cat, cat_pre, src, src_pre; /* -> links */
 	struct links	 links;
 	struct ac	 ac;
 	size_t		 n_patterns;
 	struct strvec	 displays;
+	struct smap	 dmap;		/* display text -> index */
 	uint32_t	*always;
 	size_t		 n_always;
 	size_t		 max_stack;
 	size_t		 max_leaves;
 	/* per paper */
 	uint32_t	 gen;
-	uint32_t	*tgen;
-	unsigned char	*tmask;
+	struct thit	*th;
 	uint32_t	*hit;
 	size_t		 n_hit;
 	uint32_t	*sgen;
@@ -679,14 +759,18 @@ struct matcher {
 	bool		*stack;
 	const char	**hits;
 	uint32_t	*hit_ids;
+	uint32_t	*hit_disp;
+	uint32_t	*tleaf;		/* true positive leaves (code index) */
+	uint64_t	*direct;	/* sub << 32 | leaf, see struct tuse */
 	char		*nbuf;
 	size_t		 ncap;
+	struct buf	 akey;		/* author lookup key */
 };
 
 /* Compile-time state. */
 struct comp {
 	struct build	 b;
-	uint64_t	*pairs;		/* term << 32 | sub, positive uses */
+	struct tuse	*pairs;		/* positive uses of terms */
 	size_t		 n_pairs;
 	size_t		 cap_pairs;
 	struct buf	 norm;
@@ -755,20 +839,58 @@ add_text_patterns(struct comp *c, const char *norm, size_t len, bool prefix,
 	buf_release(&p);
 }
 
-/* Register a new author term under its last name. */
+/*
+ * Author terms are found by their last name and the first of their given
+ * names: given_match needs the term's first given name to equal an author's
+ * given name, or one of the two to be the initial of the other.  So a term
+ * whose first given name is an initial ("J. Smith") is filed under "smith"
+ * AU_INITIAL "j"; a term with a full first name ("John Smith") under
+ * "smith" AU_FULL "john" and under "smith" AU_FULL_BY_INITIAL "j"; a term
+ * with a last name only under "smith".  An author is looked up under each
+ * of its given names: AU_INITIAL + its first byte, and AU_FULL + the name
+ * (or AU_FULL_BY_INITIAL + it when the name is an initial).
+ */
+#define AU_INITIAL		'\x01'
+#define AU_FULL			'\x02'
+#define AU_FULL_BY_INITIAL	'\x03'
+
+static void
+author_key(struct buf *key, const char *last, size_t llen, char kind,
+    const char *name, size_t nlen)
+{
+	buf_reset(key);
+	buf_add(key, last, llen);
+	if (kind != '\0') {
+		buf_addc(key, kind);
+		buf_add(key, name, nlen);
+	}
+}
+
+/* Register a new author term (norm: its normalised text). */
 static void
 add_author(struct matcher *m, struct term *tm, const char *norm,
     size_t len, bool prefix, uint32_t t)
 {
-	const char *sp;
-	size_t n = strip_suffix(norm, len);
+	struct smap *map = prefix ? &m->au_pre : &m->au;
+	size_t n = strip_suffix(norm, len), flen;
+	const char *sp = last_space(norm, n), *last;
 
-	sp = last_space(norm, n);
-	if (sp != NULL)
+	last = sp != NULL ? sp + 1 : norm;
+	if (sp == NULL) {
+		author_key(&m->akey, last, n, '\0', NULL, 0);
+	} else {
 		tm->given = xstrndup(norm, (size_t)(sp - norm));
-	sp = sp != NULL ? sp + 1 : norm;
-	links_push(&m->links, smap_put(prefix ? &m->au_pre : &m->au, sp,
-	    (size_t)(norm + n - sp)), t);
+		flen = strcspn(tm->given, " ");
+		if (flen > 1) {
+			author_key(&m->akey, last, (size_t)(norm + n - last),
+			    AU_FULL_BY_INITIAL, tm->given, 1);
+			links_push(&m->links, smap_put(map, m->akey.data,
+			    m->akey.len), t);
+		}
+		author_key(&m->akey, last, (size_t)(norm + n - last),
+		    flen > 1 ? AU_FULL : AU_INITIAL, tm->given, flen);
+	}
+	links_push(&m->links, smap_put(map, m->akey.data, m->akey.len), t);
 }
 
 /* The term id of a leaf, creating the term (and its patterns) if new. */
@@ -821,6 +943,22 @@ intern_term(struct matcher *m, struct comp *c, const struct query_node *q)
 	return t;
 }
 
+/* The index of the leaf's display text ("diffus*"), shared when equal. */
+static uint32_t
+intern_display(struct matcher *m, const struct query_node *q)
+{
+	char *d = xasprintf("%s%s", q->text, q->prefix ? "*" : "");
+	uint32_t *slot = smap_put(&m->dmap, d, strlen(d));
+
+	if (*slot == NONE) {
+		*slot = (uint32_t)m->displays.n;
+		strvec_push_take(&m->displays, d);
+	} else {
+		free(d);
+	}
+	return *slot;
+}
+
 static struct instr *
 emit(struct matcher *m, unsigned char op)
 {
@@ -850,14 +988,15 @@ leaf_need(enum query_field f)
 }
 
 static void
-add_pair(struct comp *c, uint32_t term, size_t sub)
+add_pair(struct comp *c, uint32_t term, size_t sub, uint32_t leaf)
 {
 	if (c->n_pairs == c->cap_pairs) {
 		c->cap_pairs = c->cap_pairs ? c->cap_pairs * 2 : 256;
 		c->pairs = xreallocarray(c->pairs, c->cap_pairs,
 		    sizeof(*c->pairs));
 	}
-	c->pairs[c->n_pairs++] = (uint64_t)term << 32 | sub;
+	c->pairs[c->n_pairs++] = (struct tuse){ .term = term,
+	    .sub = (uint32_t)sub, .leaf = leaf };
 }
 
 /* Postfix code for q (recursion depth: the tree's, bounded by the parser). */
@@ -875,11 +1014,9 @@ compile_node(struct matcher *m, struct comp *c, const struct query_node *q,
 		in->term = t;
 		in->need = leaf_need(q->field);
 		in->positive = positive;
-		strvec_push_take(&m->displays, xasprintf("%s%s", q->text,
-		    q->prefix ? "*" : ""));
-		in->display = m->displays.v[m->displays.n - 1];
+		in->display = intern_display(m, q);
 		if (positive)
-			add_pair(c, t, sub);
+			add_pair(c, t, sub, (uint32_t)(m->n_code - 1));
 		break;
 	case QUERY_NOT:
 		compile_node(m, c, q->a, !positive, sub);
@@ -897,22 +1034,30 @@ compile_node(struct matcher *m, struct comp *c, const struct query_node *q,
 static bool
 leaf_true(const struct matcher *m, const struct instr *in)
 {
-	return m->tgen[in->term] == m->gen &&
-	    (m->tmask[in->term] & in->need) != 0;
+	const struct thit *h = &m->th[in->term];
+
+	return h->gen == m->gen && (h->mask & in->need) != 0;
 }
 
-/* Run a subscription's program; with none, as if no term had hit. */
+/*
+ * Run a subscription's program; with none, as if no term had hit.  The
+ * positive leaves found true go to m->tleaf (their count to *ntl) when
+ * ntl is not NULL.
+ */
 static bool
-eval_sub(const struct matcher *m, const struct sub *s, bool none)
+eval_sub(struct matcher *m, const struct sub *s, bool none, size_t *ntl)
 {
 	const struct instr *in = m->code + s->code;
-	bool *st = m->stack;
+	bool *st = m->stack, v;
 	size_t sp = 0;
 
 	for (uint32_t i = 0; i < s->n_code; i++, in++) {
 		switch (in->op) {
 		case I_LEAF:
-			st[sp++] = !none && leaf_true(m, in);
+			v = !none && leaf_true(m, in);
+			st[sp++] = v;
+			if (v && in->positive && ntl != NULL)
+				m->tleaf[(*ntl)++] = s->code + i;
 			break;
 		case I_TRUE:
 			st[sp++] = true;
@@ -1016,12 +1161,28 @@ spec_tree(const struct match_spec *sp, struct query_node **out, char *err,
 	return 0;
 }
 
+/* Is the program an OR of positive leaves, each taking any field? */
+static bool
+plain_or(const struct matcher *m, const struct sub *s)
+{
+	const struct instr *in = m->code + s->code;
+
+	for (uint32_t i = 0; i < s->n_code; i++, in++)
+		if ((in->op == I_LEAF && (!in->positive ||
+		    (in->need != B_TEXT && in->need != B_META))) ||
+		    (in->op != I_LEAF && in->op != I_OR))
+			return false;
+	return true;
+}
+
 static int
 compile_spec(struct matcher *m, struct comp *c, const struct match_spec *sp,
     size_t i, char *err, size_t errlen)
 {
 	struct query_node *q;
 	struct sub *s = &m->subs[i];
+
+	size_t first_pair = c->n_pairs;
 
 	if (spec_tree(sp, &q, err, errlen) < 0)
 		return -1;
@@ -1033,38 +1194,46 @@ compile_spec(struct matcher *m, struct comp *c, const struct match_spec *sp,
 	s->n_code = (uint32_t)(m->n_code - s->code);
 	query_free(q);
 	code_limits(m, s);
+	if (!plain_or(m, s))
+		for (size_t k = first_pair; k < c->n_pairs; k++)
+			c->pairs[k].leaf = NONE;
 	return 0;
 }
 
 static int
-cmp_u64(const void *x, const void *y)
+cmp_tuse(const void *x, const void *y)
 {
-	const uint64_t *a = x, *b = y;
+	const struct tuse *a = x, *b = y;
 
-	return *a < *b ? -1 : *a > *b;
+	if (a->term != b->term)
+		return a->term < b->term ? -1 : 1;
+	if (a->sub != b->sub)
+		return a->sub < b->sub ? -1 : 1;
+	return a->leaf < b->leaf ? -1 : a->leaf > b->leaf;
 }
 
-/* term -> subscriptions (positive uses), as one sorted, unique array. */
+/* term -> its positive uses, as one sorted array without repeats. */
 static void
 index_terms(struct matcher *m, struct comp *c)
 {
-	uint64_t prev = UINT64_MAX;
-	uint32_t t;
+	const struct tuse *prev = NULL, *u;
+	size_t t = 0;
 
 	if (c->n_pairs > 1)
-		qsort(c->pairs, c->n_pairs, sizeof(*c->pairs), cmp_u64);
+		qsort(c->pairs, c->n_pairs, sizeof(*c->pairs), cmp_tuse);
 	m->term_subs = xreallocarray(NULL, c->n_pairs + 1,
 	    sizeof(*m->term_subs));
-	for (size_t i = 0; i < c->n_pairs; i++) {
-		if (c->pairs[i] == prev)
+	m->tsub_first = xcalloc(m->n_terms + 1, sizeof(*m->tsub_first));
+	for (size_t i = 0; i < c->n_pairs; prev = u, i++) {
+		u = &c->pairs[i];
+		if (prev != NULL && cmp_tuse(prev, u) == 0)
 			continue;
-		prev = c->pairs[i];
-		t = (uint32_t)(prev >> 32);
-		if (m->terms[t].n_subs == 0)
-			m->terms[t].subs = (uint32_t)m->n_term_subs;
-		m->terms[t].n_subs++;
-		m->term_subs[m->n_term_subs++] = (uint32_t)prev;
+		while (t <= u->term)
+			m->tsub_first[t++] = (uint32_t)m->n_term_subs;
+		m->term_subs[m->n_term_subs++] = *u;
 	}
+	while (t <= m->n_terms)
+		m->tsub_first[t++] = (uint32_t)m->n_term_subs;
 }
 
 /* Subscriptions that hold with no hits; then the per-paper scratch. */
@@ -1074,17 +1243,19 @@ finish(struct matcher *m)
 	m->stack = xcalloc(m->max_stack + 1, sizeof(*m->stack));
 	m->always = xcalloc(m->n_subs + 1, sizeof(*m->always));
 	for (size_t i = 0; i < m->n_subs; i++) {
-		m->subs[i].always = eval_sub(m, &m->subs[i], true);
+		m->subs[i].always = eval_sub(m, &m->subs[i], true, NULL);
 		if (m->subs[i].always)
 			m->always[m->n_always++] = (uint32_t)i;
 	}
-	m->tgen = xcalloc(m->n_terms + 1, sizeof(*m->tgen));
-	m->tmask = xcalloc(m->n_terms + 1, sizeof(*m->tmask));
+	m->th = xcalloc(m->n_terms + 1, sizeof(*m->th));
 	m->hit = xcalloc(m->n_terms + 1, sizeof(*m->hit));
 	m->sgen = xcalloc(m->n_subs + 1, sizeof(*m->sgen));
 	m->cand = xcalloc(m->n_subs + 1, sizeof(*m->cand));
 	m->hits = xcalloc(m->max_leaves + 1, sizeof(*m->hits));
 	m->hit_ids = xcalloc(m->max_leaves + 1, sizeof(*m->hit_ids));
+	m->hit_disp = xcalloc(m->max_leaves + 1, sizeof(*m->hit_disp));
+	m->tleaf = xcalloc(m->max_leaves + 1, sizeof(*m->tleaf));
+	m->direct = xcalloc(m->n_term_subs + 1, sizeof(*m->direct));
 	m->gen = 1;
 }
 
@@ -1108,6 +1279,7 @@ match_new(const struct match_spec *specs, size_t n, char *err,
 	memset(&c, 0, sizeof(c));
 	buf_init(&c.norm);
 	strvec_init(&m->displays);
+	buf_init(&m->akey);
 	m->subs = xcalloc(n + 1, sizeof(*m->subs));
 	m->n_subs = n;
 	for (size_t i = 0; i < n; i++) {
@@ -1150,16 +1322,21 @@ match_free(struct matcher *m)
 	free(m->links.v);
 	ac_release(&m->ac);
 	strvec_release(&m->displays);
+	smap_release(&m->dmap);
 	free(m->always);
 	free(m->stack);
-	free(m->tgen);
-	free(m->tmask);
+	free(m->th);
+	free(m->tsub_first);
 	free(m->hit);
 	free(m->sgen);
 	free(m->cand);
 	free(m->hits);
 	free(m->hit_ids);
+	free(m->hit_disp);
+	free(m->tleaf);
+	free(m->direct);
 	free(m->nbuf);
+	buf_release(&m->akey);
 	free(m);
 }
 
@@ -1168,12 +1345,14 @@ match_free(struct matcher *m)
 static inline void
 record(struct matcher *m, uint32_t t, unsigned char bit)
 {
-	if (m->tgen[t] != m->gen) {
-		m->tgen[t] = m->gen;
-		m->tmask[t] = 0;
+	struct thit *h = &m->th[t];
+
+	if (h->gen != m->gen) {
+		h->gen = m->gen;
+		h->mask = 0;
 		m->hit[m->n_hit++] = t;
 	}
-	m->tmask[t] |= bit;
+	h->mask |= bit;
 }
 
 /* Normalise s (padded) into the matcher's scratch; returns its length. */
@@ -1192,14 +1371,27 @@ static void
 scan_text(struct matcher *m, const char *s, unsigned char bit)
 {
 	const struct ac *a = &m->ac;
+	const char *t;
 	uint32_t st = 0, o, e;
 	size_t n;
 
 	if (s == NULL || *s == '\0' || a->n <= 1)
 		return;
 	n = norm_scratch(m, s, strlen(s));
+	t = m->nbuf;
 	for (size_t i = 0; i < n; i++) {
-		st = ac_step(a, st, (unsigned char)m->nbuf[i]);
+		if (st == 0 && t[i] != ' ') {
+			/*
+			 * Every pattern starts with a space, the root's only
+			 * edge: skip the rest of the word.
+			 */
+			const char *sp = memchr(t + i, ' ', n - i);
+
+			if (sp == NULL)
+				break;
+			i = (size_t)(sp - t);
+		}
+		st = ac_step(a, st, (unsigned char)t[i]);
 		for (o = a->st[st].out; o != 0; o = a->st[a->st[o].fail].out)
 			for (e = a->out_first[o]; e < a->out_first[o + 1]; e++)
 				record(m, a->out_term[e], bit);
@@ -1233,20 +1425,41 @@ given_match(const char *q, const char *a, size_t alen)
 	return true;
 }
 
-/* Candidates under last name key k for the author's first names. */
+/* The author terms filed under key, checked against the given names. */
 static void
-author_try(struct matcher *m, const struct smap *map, const char *k,
-    size_t klen, const char *given, size_t glen)
+author_try(struct matcher *m, const struct smap *map, const char *given,
+    size_t glen)
 {
-	uint32_t *head = smap_find(map, k, klen);
+	uint32_t *head = smap_find(map, m->akey.data, m->akey.len);
 	const struct term *tm;
 
-	if (head == NULL)
-		return;
-	for (uint32_t l = *head; l != NONE; l = m->links.v[l].next) {
+	for (uint32_t l = head != NULL ? *head : NONE; l != NONE;
+	    l = m->links.v[l].next) {
 		tm = &m->terms[m->links.v[l].term];
 		if (tm->given == NULL || given_match(tm->given, given, glen))
 			record(m, m->links.v[l].term, B_META);
+	}
+}
+
+/* The last name (or its prefix of llen bytes) under every key. */
+static void
+author_keys(struct matcher *m, const struct smap *map, const char *last,
+    size_t llen, const char *given, size_t glen)
+{
+	size_t i = 0, tl;
+
+	author_key(&m->akey, last, llen, '\0', NULL, 0);
+	author_try(m, map, given, glen);
+	while (i < glen) {
+		tl = strcspn(given + i, " ");
+		if (tl > glen - i)
+			tl = glen - i;
+		author_key(&m->akey, last, llen, AU_INITIAL, given + i, 1);
+		author_try(m, map, given, glen);
+		author_key(&m->akey, last, llen, tl > 1 ? AU_FULL :
+		    AU_FULL_BY_INITIAL, given + i, tl);
+		author_try(m, map, given, glen);
+		i += tl + 1;
 	}
 }
 
@@ -1254,7 +1467,7 @@ static void
 scan_author(struct matcher *m, const char *name)
 {
 	const char *s, *last;
-	size_t n, glen;
+	size_t n, glen, llen;
 
 	if (name == NULL || *name == '\0')
 		return;
@@ -1266,11 +1479,11 @@ scan_author(struct matcher *m, const char *name)
 	last = last_space(s, n);
 	glen = last != NULL ? (size_t)(last - s) : 0;
 	last = last != NULL ? last + 1 : s;
-	author_try(m, &m->au, last, (size_t)(s + n - last), s, glen);
-	if (m->au_pre.n == 0)
-		return;
-	for (size_t k = 1; k <= (size_t)(s + n - last); k++)
-		author_try(m, &m->au_pre, last, k, s, glen);
+	llen = (size_t)(s + n - last);
+	if (m->au.n > 0)
+		author_keys(m, &m->au, last, llen, s, glen);
+	for (size_t k = 1; m->au_pre.n > 0 && k <= llen; k++)
+		author_keys(m, &m->au_pre, last, k, s, glen);
 }
 
 static void
@@ -1308,7 +1521,7 @@ static double
 term_score(const struct matcher *m, uint32_t t)
 {
 	const struct term *tm = &m->terms[t];
-	unsigned char b = m->tmask[t];
+	unsigned char b = m->th[t].mask;
 
 	switch (tm->kind) {
 	case TK_TEXT:
@@ -1323,30 +1536,33 @@ term_score(const struct matcher *m, uint32_t t)
 	}
 }
 
-/* Score and hits of a matching subscription, then the callback. */
+/*
+ * Score and hits of a matching subscription from its ntl true positive
+ * leaves (m->tleaf), then the callback.  Displays are interned, so equal
+ * texts have equal indexes.
+ */
 static void
-report(struct matcher *m, uint32_t si, const struct paper *p, match_cb cb,
-    void *arg)
+report(struct matcher *m, uint32_t si, size_t ntl, const struct paper *p,
+    match_cb cb, void *arg)
 {
-	const struct sub *s = &m->subs[si];
-	const struct instr *in = m->code + s->code;
 	struct match_result r = { .sub = si, .hits = m->hits };
-	size_t n_ids = 0, j;
+	const struct instr *in;
+	size_t n_ids = 0, n_disp = 0, j;
 
-	for (uint32_t i = 0; i < s->n_code; i++, in++) {
-		if (in->op != I_LEAF || !in->positive || !leaf_true(m, in))
-			continue;
+	for (size_t i = 0; i < ntl; i++) {
+		in = &m->code[m->tleaf[i]];
 		for (j = 0; j < n_ids && m->hit_ids[j] != in->term; j++)
 			;
 		if (j == n_ids) {
 			m->hit_ids[n_ids++] = in->term;
 			r.score += term_score(m, in->term);
 		}
-		for (j = 0; j < r.n_hits && strcmp(m->hits[j], in->display);
-		    j++)
+		for (j = 0; j < n_disp && m->hit_disp[j] != in->display; j++)
 			;
-		if (j == r.n_hits)
-			m->hits[r.n_hits++] = in->display;
+		if (j == n_disp) {
+			m->hit_disp[n_disp++] = in->display;
+			m->hits[r.n_hits++] = m->displays.v[in->display];
+		}
 	}
 	if (p->upvotes > 0)
 		r.score += log2(1.0 + p->upvotes);
@@ -1361,11 +1577,19 @@ cmp_u32(const void *x, const void *y)
 	return *a < *b ? -1 : *a > *b;
 }
 
+static int
+cmp_u64(const void *x, const void *y)
+{
+	const uint64_t *a = x, *b = y;
+
+	return *a < *b ? -1 : *a > *b;
+}
+
 static void
 next_gen(struct matcher *m)
 {
 	if (++m->gen == 0) {		/* wrapped: forget every stamp */
-		memset(m->tgen, 0, (m->n_terms + 1) * sizeof(*m->tgen));
+		memset(m->th, 0, (m->n_terms + 1) * sizeof(*m->th));
 		memset(m->sgen, 0, (m->n_subs + 1) * sizeof(*m->sgen));
 		m->gen = 1;
 	}
@@ -1392,23 +1616,30 @@ scan_paper(struct matcher *m, const struct paper *p, const char *source)
 		scan_name(m, &m->src, &m->src_pre, p->sources.v[i]);
 }
 
-void
-match_paper(struct matcher *m, const struct paper *p, const char *source,
-    match_cb cb, void *arg)
+/*
+ * The subscriptions the terms that hit point to: plain ORs straight into
+ * m->direct as (sub, leaf), the others (and the always-evaluated ones)
+ * into m->cand.  Returns the number of candidates; *nd the direct uses.
+ */
+static size_t
+collect(struct matcher *m, size_t *nd)
 {
+	const struct tuse *u;
 	size_t nc = 0;
-	const struct term *tm;
-	uint32_t s;
+	uint32_t t;
 
-	next_gen(m);
-	scan_paper(m, p, source);
+	*nd = 0;
 	for (size_t i = 0; i < m->n_hit; i++) {
-		tm = &m->terms[m->hit[i]];
-		for (uint32_t j = 0; j < tm->n_subs; j++) {
-			s = m->term_subs[tm->subs + j];
-			if (m->sgen[s] != m->gen) {
-				m->sgen[s] = m->gen;
-				m->cand[nc++] = s;
+		t = m->hit[i];
+		for (uint32_t j = m->tsub_first[t]; j < m->tsub_first[t + 1];
+		    j++) {
+			u = &m->term_subs[j];
+			if (u->leaf != NONE) {
+				m->direct[(*nd)++] = (uint64_t)u->sub << 32 |
+				    u->leaf;
+			} else if (m->sgen[u->sub] != m->gen) {
+				m->sgen[u->sub] = m->gen;
+				m->cand[nc++] = u->sub;
 			}
 		}
 	}
@@ -1419,9 +1650,34 @@ match_paper(struct matcher *m, const struct paper *p, const char *source,
 		}
 	if (nc > 1)
 		qsort(m->cand, nc, sizeof(*m->cand), cmp_u32);
-	for (size_t i = 0; i < nc; i++)
-		if (eval_sub(m, &m->subs[m->cand[i]], false))
-			report(m, m->cand[i], p, cb, arg);
+	if (*nd > 1)
+		qsort(m->direct, *nd, sizeof(*m->direct), cmp_u64);
+	return nc;
+}
+
+void
+match_paper(struct matcher *m, const struct paper *p, const char *source,
+    match_cb cb, void *arg)
+{
+	size_t nc, nd, i = 0, k = 0, ntl;
+	uint32_t s;
+
+	next_gen(m);
+	scan_paper(m, p, source);
+	nc = collect(m, &nd);
+	while (i < nc || k < nd) {	/* merge both, in subscription order */
+		ntl = 0;
+		if (i == nc || (k < nd && (m->direct[k] >> 32) < m->cand[i])) {
+			s = (uint32_t)(m->direct[k] >> 32);
+			while (k < nd && (m->direct[k] >> 32) == s)
+				m->tleaf[ntl++] = (uint32_t)m->direct[k++];
+			report(m, s, ntl, p, cb, arg);
+		} else {
+			s = m->cand[i++];
+			if (eval_sub(m, &m->subs[s], false, &ntl))
+				report(m, s, ntl, p, cb, arg);
+		}
+	}
 }
 
 static size_t
@@ -1447,10 +1703,12 @@ match_stats(const struct matcher *m, struct match_stats *st)
 	st->n_states = a->n;
 	st->n_always = m->n_always;
 	st->bytes = sizeof(*m) + a->n * (sizeof(struct state) + 4) +
-	    a->n_edges * 5 + (size_t)a->n_dense * 256 * 4 +
-	    a->out_first[a->n] * 4 + m->n_terms * (sizeof(struct term) + 9) +
-	    m->n_code * sizeof(struct instr) + m->n_term_subs * 4 +
-	    m->links.cap * sizeof(struct link) + m->n_subs * 13 +
+	    a->n_edges * sizeof(struct edge) + (size_t)a->n_dense * 256 * 4 +
+	    a->out_first[a->n] * 4 + m->n_terms * (sizeof(struct term) +
+	    sizeof(struct thit) + 8) + m->cap_code * sizeof(struct instr) +
+	    m->n_term_subs * (sizeof(struct tuse) + 8) +
+	    m->links.cap * sizeof(struct link) +
+	    m->n_subs * (sizeof(struct sub) + 12) + smap_bytes(&m->dmap) +
 	    smap_bytes(&m->keys) + smap_bytes(&m->au) + smap_bytes(&m->cat) +
 	    smap_bytes(&m->src) + smap_bytes(&m->au_pre) +
 	    smap_bytes(&m->cat_pre) + smap_bytes(&m->src_pre);
