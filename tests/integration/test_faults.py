@@ -10,6 +10,8 @@ import os
 import re
 import socket
 import subprocess
+import threading
+import time
 
 import pwtest
 
@@ -122,6 +124,48 @@ try:
     r = pwtest.run(["once", "-c", c])
     t.ok(r.returncode == 0 and per_rcpt(mail) == {"alice@example.org": 1},
          "dropped in DATA: delivered once by the retry", r.stderr)
+
+    # 3b. a server that greets with 421, and one that never answers
+    def raw_server(greeting):
+        ls = socket.socket()
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(8)
+        conns = []
+
+        def loop():
+            while True:
+                try:
+                    c, _ = ls.accept()
+                except OSError:
+                    return
+                conns.append(c)
+                if greeting:
+                    try:
+                        c.sendall(greeting)
+                        c.close()
+                    except OSError:
+                        pass
+        threading.Thread(target=loop, daemon=True).start()
+        return ls, conns
+
+    for label, greeting in (("421 at the greeting",
+                             b"421 4.3.2 Service not available\r\n"),
+                            ("a server that never answers", None)):
+        ls, conns = raw_server(greeting)
+        name = "raw%d" % len(servers)
+        servers.append(None)
+        c = conf(name, ls.getsockname()[1], ["alice@example.org"])
+        t0 = time.time()
+        r = pwtest.run(["once", "-c", c])
+        took = time.time() - t0
+        st = status(c)
+        t.ok(r.returncode == 1 and "1 pending (1 retrying)" in st,
+             "%s: kept for a retry, exit 1" % label, r.stderr + st)
+        t.ok(took < 60, "%s: the cycle ends (%.1f s)" % (label, took))
+        ls.close()
+        for x in conns:
+            x.close()
+    servers[:] = [x for x in servers if x is not None]
 
     # 4. a corrupt state database: a clear error, the file left alone
     mail = os.path.join(work, "corrupt", "mail")
