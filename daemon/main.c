@@ -682,6 +682,67 @@ fmt_time(long long t, char *out, size_t outlen)
 		time_format_rfc3339(t, out, outlen);
 }
 
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static const char *
+label(const char *v, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (; *v && o + 3 < outlen; v++) {
+		if (*v == '\\' || *v == '"' || *v == '\n') {
+			out[o++] = '\\';
+			out[o++] = *v == '\n' ? 'n' : *v;
+		} else {
+			out[o++] = *v;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Per-source metric families, each family one group (exposition format). */
+static void
+source_metrics(const struct conf *c, struct store *st, long long now,
+    struct buf *b)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "paperwatch_source_papers_fetched_total", "counter",
+		    "Papers fetched per source." },
+		{ "paperwatch_source_last_success_seconds", "gauge",
+		    "Unix time of the last successful poll." },
+		{ "paperwatch_source_failures", "gauge",
+		    "Failed polls in a row." },
+		{ "paperwatch_source_stale", "gauge",
+		    "1 when nothing new came for longer than stale_after." },
+	};
+	struct store_feed *f = xcalloc(c->n_sources + 1, sizeof(*f));
+	char err[64], n[512];
+
+	for (size_t i = 0; i < c->n_sources; i++)
+		if (store_feed_get(st, c->sources[i].name, &f[i], err,
+		    sizeof(err)) == -1)
+			store_feed_init(&f[i]);
+	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", fam[k].name,
+		    fam[k].help, fam[k].name, fam[k].type);
+		for (size_t i = 0; i < c->n_sources; i++) {
+			long long since = f[i].last_new > 0 ? f[i].last_new :
+			    f[i].last_ok;
+			long long v[] = { f[i].n_total,
+			    f[i].last_ok < 0 ? 0 : f[i].last_ok, f[i].fails,
+			    f[i].last_ok < 0 || now - since > c->stale_after };
+
+			buf_printf(b, "%s{source=\"%s\"} %lld\n", fam[k].name,
+			    label(c->sources[i].name, n, sizeof(n)), v[k]);
+		}
+	}
+	for (size_t i = 0; i < c->n_sources; i++)
+		store_feed_release(&f[i]);
+	free(f);
+}
+
 static void
 metrics_text(const struct conf *c, struct store *st, long long now,
     struct buf *b)
@@ -697,6 +758,14 @@ metrics_text(const struct conf *c, struct store *st, long long now,
 	    "a digest.\n# TYPE paperwatch_matches_pending gauge\n");
 	buf_printf(b, "paperwatch_matches_pending %lld\n",
 	    store_count_pending(st));
+	buf_adds(b, "# HELP paperwatch_matches_total Matches recorded.\n"
+	    "# TYPE paperwatch_matches_total counter\n");
+	buf_printf(b, "paperwatch_matches_total %lld\n",
+	    store_count_matches(st));
+	buf_adds(b, "# HELP paperwatch_digests_total Digests made.\n"
+	    "# TYPE paperwatch_digests_total counter\n");
+	buf_printf(b, "paperwatch_digests_total %lld\n",
+	    store_count_digests(st));
 	buf_adds(b, "# HELP paperwatch_outbox_messages Outbox messages by "
 	    "state.\n# TYPE paperwatch_outbox_messages gauge\n");
 	buf_printf(b, "paperwatch_outbox_messages{state=\"pending\"} %lld\n"
@@ -704,27 +773,7 @@ metrics_text(const struct conf *c, struct store *st, long long now,
 	    "paperwatch_outbox_messages{state=\"dead\"} %lld\n"
 	    "paperwatch_outbox_messages{state=\"sent\"} %lld\n",
 	    pending, retrying, dead, sent);
-	buf_adds(b, "# HELP paperwatch_source_papers_fetched_total Papers "
-	    "fetched per source.\n# TYPE paperwatch_source_papers_fetched_total"
-	    " counter\n");
-	for (size_t i = 0; i < c->n_sources; i++) {
-		struct store_feed f;
-		char err[64];
-
-		if (store_feed_get(st, c->sources[i].name, &f, err,
-		    sizeof(err)) == -1)
-			continue;
-		buf_printf(b, "paperwatch_source_papers_fetched_total"
-		    "{source=\"%s\"} %lld\n", c->sources[i].name, f.n_total);
-		buf_printf(b, "paperwatch_source_last_success_seconds"
-		    "{source=\"%s\"} %lld\n", c->sources[i].name,
-		    f.last_ok < 0 ? 0 : f.last_ok);
-		buf_printf(b, "paperwatch_source_stale{source=\"%s\"} %d\n",
-		    c->sources[i].name, f.last_ok < 0 ||
-		    now - (f.last_new > 0 ? f.last_new : f.last_ok) >
-		    c->stale_after);
-		store_feed_release(&f);
-	}
+	source_metrics(c, st, now, b);
 }
 
 /* Write the metrics file atomically (textfile collector convention). */

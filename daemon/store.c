@@ -626,6 +626,18 @@ store_count_pending(struct store *st)
 	return count(st, "SELECT count(*) FROM matches WHERE digest IS NULL");
 }
 
+long long
+store_count_matches(struct store *st)
+{
+	return count(st, "SELECT count(*) FROM matches");
+}
+
+long long
+store_count_digests(struct store *st)
+{
+	return count(st, "SELECT count(*) FROM digests WHERE n_papers > 0");
+}
+
 static int
 assign(struct store *st, const char *sub, const char *const *papers,
     size_t n, long long digest, char *err, size_t errlen)

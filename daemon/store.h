@@ -105,6 +105,9 @@ int	store_pending(struct store *st, const char *sub,
 	    struct store_match **out, size_t *n, char *err, size_t errlen);
 void	store_matches_free(struct store_match *m, size_t n);
 long long store_count_pending(struct store *st);
+/* All matches and all digests ever recorded (for the metrics). */
+long long store_count_matches(struct store *st);
+long long store_count_digests(struct store *st);
 
 /*
  * Create a digest for sub, assign the given papers (and mark the papers
