@@ -327,6 +327,7 @@ start_page(struct poll_src *ps)
 	source_info_init(&ps->info);
 	source_stream_free(ps->stream);
 	ps->stream = source_stream_new(ps->type, on_paper, ps, &ps->info);
+	source_stream_set_base(ps->stream, ps->url);
 	ps->page_items = 0;
 	fetch_job_release(&ps->job);
 	memset(&ps->job, 0, sizeof(ps->job));

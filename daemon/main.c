@@ -200,11 +200,13 @@ read_source(const char *what, const struct source_type *type,
 	struct source_stream *s = source_stream_new(type, cb, arg, info);
 	int rc;
 
-	if (is_url(what))
+	if (is_url(what)) {
+		source_stream_set_base(s, what);
 		rc = stream_url(what, s, "paperwatch/" PW_VERSION
 		    " (command line)", err, errlen);
-	else
+	} else {
 		rc = stream_file(what, s, err, errlen);
+	}
 	source_stream_free(s);
 	return rc;
 }

@@ -508,6 +508,7 @@ struct feed_state {
 	enum feed_dialect	 dialect;
 	unsigned char		*kinds;		/* enum feed_kind by depth */
 	struct base_entry	*bases;		/* xml:base in scope */
+	char			*doc_url;	/* where the document came from */
 	size_t			 n_bases, cap_bases;
 	enum feed_field		 field;		/* being captured */
 	size_t			 field_depth;
@@ -602,13 +603,16 @@ feed_is_web(const char *s)
 	    str_istarts(s, "https://"));
 }
 
-/* The base URI in scope: the innermost xml:base, else the feed's link. */
+/*
+ * The base URI in scope: the innermost xml:base, else the feed's link,
+ * else the URL the document was fetched from.
+ */
 static const char *
 feed_base(const struct feed_state *st)
 {
 	if (st->n_bases > 0)
 		return st->bases[st->n_bases - 1].uri;
-	return st->info->link;
+	return st->info->link ? st->info->link : st->doc_url;
 }
 
 /* Set *field (when empty) to s taken over; frees s otherwise. */
@@ -1507,6 +1511,8 @@ feed_begin(source_paper_cb cb, void *arg, struct source_info *info,
 	st->arg = arg;
 	source_info_init(&st->own_info);
 	st->info = info != NULL ? info : &st->own_info;
+	if (lim != NULL && feed_is_web(lim->base_url))
+		st->doc_url = xstrdup(lim->base_url);
 	st->max_field = lim && lim->max_field ? lim->max_field :
 	    FEED_DEFAULT_FIELD;
 	st->max_items = lim && lim->max_items ? lim->max_items :
@@ -1662,6 +1668,7 @@ feed_free(void *state)
 	free(st->kinds);
 	feed_pop_base(st, 0);
 	free(st->bases);
+	free(st->doc_url);
 	buf_release(&st->json);
 	strvec_release(&st->feed_authors);
 	source_info_release(&st->own_info);

@@ -90,6 +90,12 @@ source_stream_new(const struct source_type *t, source_paper_cb cb, void *arg,
 	return s;
 }
 
+void
+source_stream_set_base(struct source_stream *s, const char *url)
+{
+	s->limits.base_url = url;
+}
+
 const struct source_type *
 source_stream_type(const struct source_stream *s)
 {

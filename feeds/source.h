@@ -39,6 +39,8 @@ struct source_limits {
 	size_t	max_field;	/* bytes of one text field (default 1 MiB) */
 	size_t	max_items;	/* papers in one document (default 200,000) */
 	size_t	max_depth;	/* element nesting (default 256) */
+	const char *base_url;	/* the document's own URL: the last base
+				   for relative links (NULL: none) */
 };
 
 struct source_parser;
@@ -100,6 +102,8 @@ struct source_stream *source_stream_new(const struct source_type *t,
 int	source_stream_push(struct source_stream *s, const char *buf,
 	    size_t len, char *err, size_t errlen);
 int	source_stream_end(struct source_stream *s, char *err, size_t errlen);
+/* The document's URL, for relative links (borrowed: must outlive s). */
+void	source_stream_set_base(struct source_stream *s, const char *url);
 /* The type in use (NULL before the first chunk when sniffing). */
 const struct source_type *source_stream_type(const struct source_stream *s);
 void	source_stream_free(struct source_stream *s);	/* accepts NULL */

@@ -1118,6 +1118,47 @@ test_sniff(void **state)
 	    40);
 }
 
+/* Without xml:base or a feed link, relative links resolve against the
+   URL the document was fetched from. */
+static int
+keep_first(struct paper *p, void *arg)
+{
+	struct paper **out = arg;
+
+	if (*out == NULL)
+		*out = p;
+	else
+		paper_free(p);
+	return 0;
+}
+
+static void
+test_document_url_base(void **state)
+{
+	static const char atom[] =
+	    "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">"
+	    "<title>t</title><entry><id>tag:x,2026:1</id><title>One</title>"
+	    "<link href=\"posts/one.html\"/></entry></feed>";
+	struct paper *p = NULL;
+	struct source_info info;
+	struct source_stream *s;
+	char err[256];
+
+	(void)state;
+	source_info_init(&info);
+	s = source_stream_new(&source_feed, keep_first, &p, &info);
+	source_stream_set_base(s, "https://blog.example.org/feeds/atom.xml");
+	assert_int_equal(source_stream_push(s, atom, sizeof(atom) - 1, err,
+	    sizeof(err)), 0);
+	assert_int_equal(source_stream_end(s, err, sizeof(err)), 0);
+	assert_non_null(p);
+	assert_string_equal(p->url,
+	    "https://blog.example.org/feeds/posts/one.html");
+	paper_free(p);
+	source_stream_free(s);
+	source_info_release(&info);
+}
+
 int
 main(void)
 {
@@ -1159,6 +1200,7 @@ main(void)
 		cmocka_unit_test(test_callback_stop),
 		cmocka_unit_test(test_no_info),
 		cmocka_unit_test(test_sniff),
+		cmocka_unit_test(test_document_url_base),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
