@@ -554,15 +554,27 @@ ac_dense(struct ac *a, uint32_t s, const uint64_t *tmp, size_t k)
 		row[tmp[i] >> 32] = (uint32_t)tmp[i];
 }
 
-/* Edges of old state u as final state s. */
+/*
+ * Edges of old state u as final state s.  The root's children (the state
+ * after a space, where every word starts) always get a dense table.
+ */
 static void
 ac_fill_edges(struct ac *a, const struct build *b, uint32_t u, uint32_t s,
     const uint32_t *newid, uint64_t *tmp)
 {
 	size_t k = 0;
+	bool top = false;
 
+	for (uint32_t v = b->v[0].child; v != NONE && !top;
+	    v = b->v[v].sibling)
+		top = v == u;
 	for (uint32_t v = b->v[u].child; v != NONE; v = b->v[v].sibling)
 		tmp[k++] = (uint64_t)b->v[v].c << 32 | newid[v];
+	if (top && k > 0) {
+		qsort(tmp, k, sizeof(*tmp), cmp_edge);
+		ac_dense(a, s, tmp, k);
+		return;
+	}
 	if (k == 1) {
 		a->st[s].nedge = 1;
 		a->st[s].c = (unsigned char)(tmp[0] >> 32);
@@ -765,6 +777,7 @@ struct matcher {
 	char		*nbuf;
 	size_t		 ncap;
 	struct buf	 akey;		/* author lookup key */
+	size_t		 au_pre_max;	/* longest author prefix stem */
 };
 
 /* Compile-time state. */
@@ -876,6 +889,8 @@ add_author(struct matcher *m, struct term *tm, const char *norm,
 	const char *sp = last_space(norm, n), *last;
 
 	last = sp != NULL ? sp + 1 : norm;
+	if (prefix && (size_t)(norm + n - last) > m->au_pre_max)
+		m->au_pre_max = (size_t)(norm + n - last);
 	if (sp == NULL) {
 		author_key(&m->akey, last, n, '\0', NULL, 0);
 	} else {
@@ -1383,13 +1398,13 @@ scan_text(struct matcher *m, const char *s, unsigned char bit)
 		if (st == 0 && t[i] != ' ') {
 			/*
 			 * Every pattern starts with a space, the root's only
-			 * edge: skip the rest of the word.
+			 * edge: skip the rest of the word (a loop, not
+			 * memchr: words are short).
 			 */
-			const char *sp = memchr(t + i, ' ', n - i);
-
-			if (sp == NULL)
+			while (i < n && t[i] != ' ')
+				i++;
+			if (i == n)
 				break;
-			i = (size_t)(sp - t);
 		}
 		st = ac_step(a, st, (unsigned char)t[i]);
 		for (o = a->st[st].out; o != 0; o = a->st[a->st[o].fail].out)
@@ -1469,9 +1484,10 @@ scan_author(struct matcher *m, const char *name)
 	const char *s, *last;
 	size_t n, glen, llen;
 
-	if (name == NULL || *name == '\0')
+	if (name == NULL || *name == '\0' ||
+	    (n = strlen(name)) > MATCH_MAX_AUTHOR)
 		return;
-	n = norm_scratch(m, name, strlen(name));
+	n = norm_scratch(m, name, n);
 	s = m->nbuf + 1;			/* skip the padding */
 	n = n >= 2 ? strip_suffix(s, n - 2) : 0;
 	if (n == 0)
@@ -1482,7 +1498,8 @@ scan_author(struct matcher *m, const char *name)
 	llen = (size_t)(s + n - last);
 	if (m->au.n > 0)
 		author_keys(m, &m->au, last, llen, s, glen);
-	for (size_t k = 1; m->au_pre.n > 0 && k <= llen; k++)
+	for (size_t k = 1; m->au_pre.n > 0 && k <= llen &&
+	    k <= m->au_pre_max; k++)
 		author_keys(m, &m->au_pre, last, k, s, glen);
 }
 

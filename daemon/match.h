@@ -61,6 +61,9 @@
 
 #include "../feeds/paper.h"
 
+/* Author names longer than this (bytes) are not names: never matched. */
+#define MATCH_MAX_AUTHOR	1024
+
 /* One subscription as the matcher sees it (strings are borrowed). */
 struct match_spec {
 	const char		*name;

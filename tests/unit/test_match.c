@@ -512,6 +512,47 @@ test_match_empty_and_stats(void **state)
 	paper_free(p);
 }
 
+/* Hostile sizes: a 1 MiB abstract, absurd author names. */
+static void
+test_match_hostile(void **state)
+{
+	struct paper *p = mkpaper("t", NULL, NULL, NULL);
+	struct buf b;
+	struct got g;
+
+	(void)state;
+	buf_init(&b);
+	for (int i = 0; i < 1 << 19; i++)
+		buf_adds(&b, "a-");
+	buf_adds(&b, "Diffusion");
+	paper_set(&p->summary, buf_str(&b));
+	g = match1("diffusion", p, NULL);
+	assert_int_equal(g.n, 1);
+	assert_true(fabs(g.score - 1.0) < 1e-9);
+	assert_int_equal(match1("\"a a a b\"", p, NULL).n, 0);
+	/* 499 initials and a last name: 1000 bytes, still a name */
+	buf_reset(&b);
+	for (int i = 0; i < 497; i++)
+		buf_adds(&b, "a ");
+	buf_adds(&b, "Smith");
+	assert_int_equal(b.len, 999);
+	paper_add_author(p, buf_str(&b), NULL);
+	assert_int_equal(match1("author:\"A. Smith\"", p, NULL).n, 1);
+	assert_int_equal(match1("author:Smi*", p, NULL).n, 1);
+	assert_int_equal(match1("author:\"B. Smith\"", p, NULL).n, 0);
+	paper_free(p);
+	/* over MATCH_MAX_AUTHOR bytes: not a name, not matched */
+	p = mkpaper("t", NULL, NULL, NULL);
+	buf_reset(&b);
+	for (int i = 0; i < 600; i++)
+		buf_adds(&b, "a ");
+	buf_adds(&b, "Smith");
+	paper_add_author(p, buf_str(&b), NULL);
+	assert_int_equal(match1("author:Smith", p, NULL).n, 0);
+	paper_free(p);
+	buf_release(&b);
+}
+
 /* Papers from the fixtures (values from tests/fixtures/README.md) */
 
 struct collect {
@@ -1307,6 +1348,7 @@ main(void)
 		cmocka_unit_test(test_match_hits_of_keywords),
 		cmocka_unit_test(test_match_errors),
 		cmocka_unit_test(test_match_empty_and_stats),
+		cmocka_unit_test(test_match_hostile),
 		cmocka_unit_test(test_match_fixture_arxiv),
 		cmocka_unit_test(test_match_fixture_hf),
 		cmocka_unit_test(test_match_differential),
