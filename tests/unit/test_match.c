@@ -263,6 +263,7 @@ test_match_authors(void **state)
 		{ "author:Smi*", "John Smith", true },
 		{ "author:\"J. Smi*\"", "Anna Smith", false },
 		{ "au:\"del maestro\"", "Adrian Del Maestro", true },
+		{ "au:del_maestro", "Adrian Del Maestro", true },	/* arXiv */
 		{ "author:\"Łukasz Kaiser\"", "Lukasz Kaiser", true },
 		{ "author:张伟", "张伟", true },
 		{ "author:Smith", "", false },
@@ -612,6 +613,16 @@ matching_ids(const char *q, const struct collect *c)
 	return out.data != NULL ? buf_detach(&out) : xstrdup("");
 }
 
+static size_t
+count_ids(const char *ids)
+{
+	size_t n = *ids != '\0';
+
+	for (; *ids != '\0'; ids++)
+		n += *ids == ' ';
+	return n;
+}
+
 static void
 test_match_fixture_arxiv(void **state)
 {
@@ -629,6 +640,24 @@ test_match_fixture_arxiv(void **state)
 	free(ids);
 	ids = matching_ids("title:\"information theory\" AEW10", &c);
 	assert_string_equal(ids, "1707.08567");
+	free(ids);
+	paper_list_release(&c.papers);
+
+	/* arXiv's own answers: the search au:del_maestro gave these 10
+	 * entries, au:del_maestro AND ti:"quantum criticality" these 2 */
+	load_fixture("arxiv-api/legacy2016_search_au_del_maestro.xml", &c);
+	assert_int_equal(c.papers.n, 10);
+	ids = matching_ids("au:del_maestro", &c);
+	assert_int_equal(count_ids(ids), 10);
+	assert_true(str_starts(ids, "1201.4869 "));
+	free(ids);
+	paper_list_release(&c.papers);
+	load_fixture("arxiv-api/"
+	    "legacy2016_search_au_del_maestro_quantum_criticality.xml", &c);
+	assert_int_equal(c.papers.n, 2);
+	ids = matching_ids("au:del_maestro AND ti:\"quantum criticality\"", &c);
+	assert_int_equal(count_ids(ids), 2);
+	assert_true(str_starts(ids, "1111.2011 "));
 	free(ids);
 	paper_list_release(&c.papers);
 
