@@ -42,7 +42,7 @@ for k in $KS; do
 done
 
 make -s -C "$top" build/libpaperwatch.a >&2
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046,SC2086
 cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$top" \
 	-o "$D/filter_bench" "$here/filter_bench.c" "$top/build/libpaperwatch.a" \
 	$(pkg-config --libs $PKGS) -lm
@@ -81,4 +81,6 @@ BEGIN {
 	    v("peak_rss_mib")
 }'
 echo
-echo "papers: $N, runs per K: $R (median), RSS with the papers loaded: $(awk '{for(i=1;i<=NF;i++) if ($i ~ /^rss_papers_mib=/) {sub(/.*=/, "", $i); print $i; exit}}' "$D/result-$(echo $KS | awk '{print $1}').txt") MiB"
+first=$(echo "$KS" | awk '{print $1}')
+rss=$(tr ' ' '\n' < "$D/result-$first.txt" | sed -n 's/^rss_papers_mib=//p')
+echo "papers: $N, runs per K: $R (median), RSS with the papers loaded: $rss MiB"

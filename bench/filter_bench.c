@@ -13,8 +13,9 @@
  * author:"A" OR author:"B" ...
  *
  * Timed in CPU seconds (CLOCK_PROCESS_CPUTIME_ID, parse excluded; the
- * wall clock of the matcher runs is printed too): match_new once; match_paper over
- * every paper, R times (median); the naive scan: lower-case title + " " +
+ * wall clock of the matcher runs is printed too): match_new once;
+ * match_paper over every paper, R times (median); the naive scan:
+ * lower-case title + " " +
  * abstract and the joined author list per paper, then strstr() of every
  * lower-cased row, a subscriber matching when any of its rows does.  The
  * naive scan runs over the first papers only, so that papers x rows stays
@@ -364,7 +365,8 @@ main(int argc, char **argv)
 
 	getrusage(RUSAGE_SELF, &ru);
 	printf("rows=%zu subscribers=%zu papers=%zu build_s=%.4f "
-	    "match_s=%.4f match_wall_s=%.4f runs=%zu matches=%zu naive_s=%.3f naive_papers=%zu "
+	    "match_s=%.4f match_wall_s=%.4f runs=%zu matches=%zu "
+	    "naive_s=%.3f naive_papers=%zu "
 	    "naive_matches=%zu automaton_matches_same=%zu ratio=%.0f "
 	    "terms=%zu patterns=%zu states=%zu always=%zu matcher_mib=%.1f "
 	    "rss_papers_mib=%.1f rss_matcher_mib=%.1f peak_rss_mib=%.1f\n",
