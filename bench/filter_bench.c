@@ -15,9 +15,9 @@
  * Timed in CPU seconds (CLOCK_PROCESS_CPUTIME_ID, parse excluded; the
  * wall clock of the matcher runs is printed too): match_new once;
  * match_paper over every paper, R times (median); the naive scan:
- * lower-case title + " " +
- * abstract and the joined author list per paper, then strstr() of every
- * lower-cased row, a subscriber matching when any of its rows does.  The
+ * lower-case title + " " + abstract and the joined author list per paper,
+ * then strstr() of every lower-cased row, a subscriber matching when any
+ * of its rows does.  The
  * naive scan runs over the first papers only, so that papers x rows stays
  * under P (default 2e7), and its time is scaled to all papers (printed
  * as such).  Output: one line of key=value pairs (bench/filter.sh reads it).
