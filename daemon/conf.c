@@ -642,6 +642,23 @@ check_query(struct ctx *cx, const config_setting_t *g, struct conf_sub *sub)
 	query_free(q);
 }
 
+/* Each keywords/exclude entry is a word or phrase the matcher can use. */
+static void
+check_terms(struct ctx *cx, const config_setting_t *s, const char *sub,
+    const char *what, const struct strvec *terms)
+{
+	for (size_t i = 0; i < terms->n; i++) {
+		char err[256];
+		struct query_node *q = query_term_new(QUERY_FIELD_TEXT,
+		    terms->v[i], err, sizeof(err));
+
+		if (q == NULL)
+			conf_error(cx, s, "subscription '%s': %s: '%s': %s", sub,
+			    what, terms->v[i], err);
+		query_free(q);
+	}
+}
+
 static void
 check_sub(struct ctx *cx, const config_setting_t *g, struct conf_sub *sub,
     const struct conf *c)
@@ -654,6 +671,8 @@ check_sub(struct ctx *cx, const config_setting_t *g, struct conf_sub *sub,
 		conf_error(cx, g, "subscription '%s': needs 'query' or "
 		    "'keywords'", name);
 	check_query(cx, g, sub);
+	check_terms(cx, at(g, "keywords"), name, "keywords", &sub->keywords);
+	check_terms(cx, at(g, "exclude"), name, "exclude", &sub->exclude);
 	for (size_t i = 0; i < sub->sources.n; i++)
 		if (conf_find_source(c, sub->sources.v[i]) == NULL)
 			conf_error(cx, at(g, "sources"), "subscription '%s': "

@@ -469,10 +469,22 @@ pj_time(struct buf *out, long long t)
 static void
 pj_int(struct buf *out, int v, bool present)
 {
-	if (present)
-		buf_printf(out, "%d", v);
-	else
+	char tmp[16];
+	unsigned u;
+	size_t i = sizeof(tmp);
+
+	if (!present) {
 		buf_add(out, "null", 4);
+		return;
+	}
+	u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		tmp[--i] = '-';
+	buf_add(out, tmp + i, sizeof(tmp) - i);
 }
 
 static void

@@ -140,7 +140,8 @@ buf_grow(struct buf *b, size_t extra)
 void
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	buf_grow(b, n);
+	if (n >= b->cap - b->len || b->data == NULL)	/* room for n + NUL? */
+		buf_grow(b, n);
 	if (n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -156,7 +157,8 @@ buf_adds(struct buf *b, const char *s)
 void
 buf_addc(struct buf *b, char c)
 {
-	buf_grow(b, 1);
+	if (b->data == NULL || b->cap - b->len < 2)
+		buf_grow(b, 1);
 	b->data[b->len++] = c;
 	b->data[b->len] = '\0';
 }
@@ -655,15 +657,62 @@ time_parse_any(const char *s)
 	return t != -1 ? t : time_parse_rfc822(s);
 }
 
+/* y-m-d of a day number counted from 1970-01-01 (proleptic Gregorian). */
+static void
+civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
+{
+	long long era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (long long)yoe + era * 400 + (*m <= 2);
+}
+
+/* Without gmtime_r and strftime: it is on the JSON Lines hot path. */
 void
 time_format_rfc3339(long long t, char *out, size_t outlen)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	long long days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	long long secs = t - days * 86400, y;
+	unsigned m, d;
+	char tmp[32];
+	int n;
 
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
 		str_copy(out, outlen, "");
+		return;
+	}
+	n = (int)y;
+	tmp[0] = (char)('0' + n / 1000);
+	tmp[1] = (char)('0' + n / 100 % 10);
+	tmp[2] = (char)('0' + n / 10 % 10);
+	tmp[3] = (char)('0' + n % 10);
+	tmp[4] = '-';
+	tmp[5] = (char)('0' + m / 10);
+	tmp[6] = (char)('0' + m % 10);
+	tmp[7] = '-';
+	tmp[8] = (char)('0' + d / 10);
+	tmp[9] = (char)('0' + d % 10);
+	tmp[10] = 'T';
+	tmp[11] = (char)('0' + secs / 36000);
+	tmp[12] = (char)('0' + secs / 3600 % 10);
+	tmp[13] = ':';
+	tmp[14] = (char)('0' + secs % 3600 / 600);
+	tmp[15] = (char)('0' + secs % 600 / 60);
+	tmp[16] = ':';
+	tmp[17] = (char)('0' + secs % 60 / 10);
+	tmp[18] = (char)('0' + secs % 10);
+	tmp[19] = 'Z';
+	tmp[20] = '\0';
+	str_copy(out, outlen, tmp);
 }
 
 bool

@@ -176,6 +176,8 @@ static const struct err_case err_cases[] = {
 	{ UA SRC "subscriptions = ( { name = \"x\"; keywords = [\"a\"]; } );\n",
 	    "t.conf:3: subscription 'x': nowhere to deliver" },
 	{ UA SRC SUB(""), "subscription 'x': needs 'query' or 'keywords'" },
+	{ UA SRC SUB("keywords = [\"llm\", \"$$\"];"),
+	    "t.conf:3: subscription 'x': keywords: '$$':" },
 	{ UA "sources = ( { name = \"s\"; type = \"feed\"; } );\n"
 	    SUB("keywords = [\"a\"];"), "t.conf:2: source 's': feed needs 'url'" },
 	{ UA "sources = ( { name = \"s\"; type = \"feed\"; url = \"ftp://x\"; } );\n"

@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -277,6 +278,26 @@ test_dates(void **state)
 
 		time_format_rfc3339(1732770000, out, sizeof(out));
 		assert_string_equal(out, "2024-11-28T05:00:00Z");
+		time_format_rfc3339(0, out, sizeof(out));
+		assert_string_equal(out, "1970-01-01T00:00:00Z");
+		time_format_rfc3339(-1, out, sizeof(out));
+		assert_string_equal(out, "1969-12-31T23:59:59Z");
+		time_format_rfc3339(951782400, out, sizeof(out));
+		assert_string_equal(out, "2000-02-29T00:00:00Z");
+		time_format_rfc3339(4102444799LL, out, sizeof(out));
+		assert_string_equal(out, "2099-12-31T23:59:59Z");
+		/* every day of 1999..2101 against gmtime_r */
+		for (long long t = 915148800LL; t < 4133980800LL;
+		    t += 86400 + 3671) {
+			time_t tt = (time_t)t;
+			struct tm tm;
+			char want[32];
+
+			gmtime_r(&tt, &tm);
+			strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			time_format_rfc3339(t, out, sizeof(out));
+			assert_string_equal(out, want);
+		}
 	}
 }
 
