@@ -763,8 +763,6 @@ struct built {
 	size_t			 n;
 	struct paper		**papers;
 	const char		**ids;
-	const char		**dropped;
-	size_t			 n_dropped;
 	struct store_match	*m;
 	size_t			 n_m;
 };
@@ -777,12 +775,14 @@ built_release(struct built *b)
 	free(b->items);
 	free(b->papers);
 	free(b->ids);
-	free(b->dropped);
 	store_matches_free(b->m, b->n_m);
 	memset(b, 0, sizeof(*b));
 }
 
-/* Load sub's pending matches, apply min_score and max_papers. */
+/*
+ * Load sub's pending matches, apply min_score and max_papers; what is left
+ * out is marked handled when the digest is made (store_digest_new).
+ */
 static int
 build_items(struct cycle *cy, const struct conf_sub *sub, struct built *b,
     char *err, size_t errlen)
@@ -793,7 +793,6 @@ build_items(struct cycle *cy, const struct conf_sub *sub, struct built *b,
 	b->items = xcalloc(b->n_m + 1, sizeof(*b->items));
 	b->papers = xcalloc(b->n_m + 1, sizeof(*b->papers));
 	b->ids = xcalloc(b->n_m + 1, sizeof(*b->ids));
-	b->dropped = xcalloc(b->n_m + 1, sizeof(*b->dropped));
 	for (size_t i = 0; i < b->n_m; i++) {
 		struct store_match *m = &b->m[i];
 		struct paper *p;
@@ -801,8 +800,7 @@ build_items(struct cycle *cy, const struct conf_sub *sub, struct built *b,
 		if (m->score < sub->min_score || (sub->max_papers > 0 &&
 		    b->n >= (size_t)sub->max_papers) ||
 		    (p = store_get_paper(cy->st, m->paper)) == NULL) {
-			b->dropped[b->n_dropped++] = m->paper;
-			continue;
+			continue;	/* dropped with the digest */
 		}
 		b->papers[b->n] = p;
 		b->ids[b->n] = m->paper;
@@ -967,16 +965,15 @@ make_digest(struct cycle *cy, size_t si, long long now,
 	digest_setup(cy, si, &b, now, &d, date, sizeof(date), id, sizeof(id));
 	if (b.n == 0 && !sub->send_empty) {
 		/* nothing to say: the slot is handled all the same */
-		if ((b.n_dropped > 0 ? store_digest_new(cy->st, sub->name, date,
-		    now, NULL, 0, b.dropped, b.n_dropped, err, errlen) :
+		if (store_drop_pending(cy->st, sub->name, err, errlen) == -1 ||
 		    store_sub_set_last_digest(cy->st, sub->name, now, err,
-		    errlen)) == -1)
+		    errlen) == -1)
 			goto fail;
 		built_release(&b);
 		return store_commit(cy->st, err, errlen);
 	}
-	did = store_digest_new(cy->st, sub->name, date, now, b.ids, b.n,
-	    b.dropped, b.n_dropped, err, errlen);
+	did = store_digest_new(cy->st, sub->name, date, now, b.ids, b.n, err,
+	    errlen);
 	if (did == -1)
 		goto fail;
 	snprintf(id, sizeof(id), "%lld", did);
@@ -1115,17 +1112,20 @@ send_group(struct cycle *cy, struct outbox_msg **msgs, size_t n,
 		chan_report(msgs[i]);
 }
 
-size_t
-cycle_deliver(struct cycle *cy, long long now, struct cycle_stats *stats)
+/* Send one batch of due messages (at most CYCLE_OUTBOX_BATCH). */
+static size_t
+deliver_batch(struct cycle *cy, long long now, struct cycle_stats *stats,
+    size_t *unsent)
 {
 	struct outbox_msg **msgs = NULL;
-	size_t n = 0, unsent = 0, start = 0;
+	size_t n = 0, start = 0;
 	char err[256];
 
 	if (store_outbox_due(cy->st, now, CYCLE_OUTBOX_BATCH, &msgs, &n, err,
 	    sizeof(err)) == -1) {
 		log_err("outbox: %s", err);
-		return 1;
+		(*unsent)++;
+		return 0;
 	}
 	while (start < n && !stopping(cy)) {
 		size_t end = start + 1;
@@ -1135,11 +1135,24 @@ cycle_deliver(struct cycle *cy, long long now, struct cycle_stats *stats)
 			end++;
 		send_group(cy, msgs + start, end - start, now, stats);
 		for (size_t i = start; i < end; i++)
-			unsent += msgs[i]->result != CHAN_SENT;
+			*unsent += msgs[i]->result != CHAN_SENT;
 		start = end;
 	}
-	unsent += n - start;
+	*unsent += n - start;
 	store_outbox_free(msgs, n);
+	return n;
+}
+
+size_t
+cycle_deliver(struct cycle *cy, long long now, struct cycle_stats *stats)
+{
+	size_t unsent = 0, n;
+
+	/* batches until nothing due is left (failed ones are not due now) */
+	do {
+		n = deliver_batch(cy, now, stats, &unsent);
+	} while (n == CYCLE_OUTBOX_BATCH && !stopping(cy));
+	store_outbox_compact(cy->st);
 	return unsent;
 }
 

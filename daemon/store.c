@@ -536,17 +536,28 @@ store_sub_set_last_digest(struct store *st, const char *sub, long long when,
 
 /* matches */
 
-static char *
-hits_json(const char *const *hits, size_t n)
+/* The hits as a JSON array of strings (they are valid UTF-8 terms). */
+static void
+hits_json(const char *const *hits, size_t n, struct buf *out)
 {
-	json_t *a = json_array();
-	char *s;
+	buf_addc(out, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(out, ',');
+		buf_addc(out, '"');
+		for (const char *p = hits[i]; *p; p++) {
+			unsigned char c = (unsigned char)*p;
 
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(hits[i]));
-	s = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return s ? s : xstrdup("[]");
+			if (c == '"' || c == '\\')
+				buf_addc(out, '\\');
+			if (c < 0x20)
+				buf_printf(out, "\\u%04x", c);
+			else
+				buf_addc(out, (char)c);
+		}
+		buf_addc(out, '"');
+	}
+	buf_addc(out, ']');
 }
 
 int
@@ -554,19 +565,21 @@ store_add_match(struct store *st, const char *sub, const char *paper,
     int version, double score, const char *const *hits, size_t n_hits,
     long long now, char *err, size_t errlen)
 {
-	char *h = hits_json(hits, n_hits);
+	struct buf h;
 	int rc;
 
+	buf_init(&h);
+	hits_json(hits, n_hits, &h);
 	sqlite3_reset(st->add_match);
 	bind_str(st->add_match, 1, sub);
 	bind_str(st->add_match, 2, paper);
 	sqlite3_bind_int(st->add_match, 3, version);
 	sqlite3_bind_double(st->add_match, 4, score);
-	bind_str(st->add_match, 5, h);
+	bind_str(st->add_match, 5, buf_str(&h));
 	sqlite3_bind_int64(st->add_match, 6, now);
 	rc = sqlite3_step(st->add_match);
 	sqlite3_reset(st->add_match);
-	free(h);
+	buf_release(&h);
 	if (rc != SQLITE_DONE)
 		return db_err(st, err, errlen, "database: recording a match");
 	return sqlite3_changes(st->db) > 0 ? 1 : 0;
@@ -663,8 +676,8 @@ assign(struct store *st, const char *sub, const char *const *papers,
 
 long long
 store_digest_new(struct store *st, const char *sub, const char *date,
-    long long now, const char *const *papers, size_t n,
-    const char *const *dropped, size_t n_dropped, char *err, size_t errlen)
+    long long now, const char *const *papers, size_t n, char *err,
+    size_t errlen)
 {
 	sqlite3_stmt *s = prep(st, "INSERT INTO digests(sub, date, created, "
 	    "n_papers) VALUES(?1, ?2, ?3, ?4)", err, errlen);
@@ -680,10 +693,23 @@ store_digest_new(struct store *st, const char *sub, const char *date,
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	if (assign(st, sub, papers, n, id, err, errlen) == -1 ||
-	    assign(st, sub, dropped, n_dropped, 0, err, errlen) == -1 ||
+	    store_drop_pending(st, sub, err, errlen) == -1 ||
 	    store_sub_set_last_digest(st, sub, now, err, errlen) == -1)
 		return -1;
 	return id;
+}
+
+int
+store_drop_pending(struct store *st, const char *sub, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE matches SET digest=0 WHERE sub=?1 "
+	    "AND digest IS NULL", err, errlen);
+
+	if (s == NULL)
+		return -1;
+	bind_str(s, 1, sub);
+	return step_done(st, s, err, errlen);
 }
 
 /* outbox */
@@ -763,8 +789,7 @@ store_outbox_sent(struct store *st, long long id, long long now, char *err,
     size_t errlen)
 {
 	sqlite3_stmt *s = prep(st, "UPDATE outbox SET state='sent', sent=?2, "
-	    "attempts=attempts+1, last_error=NULL, body=x'' WHERE id=?1",
-	    err, errlen);
+	    "attempts=attempts+1, last_error=NULL WHERE id=?1", err, errlen);
 
 	if (s == NULL)
 		return -1;
@@ -877,6 +902,13 @@ store_outbox_drop(struct store *st, long long id, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+void
+store_outbox_compact(struct store *st)
+{
+	sqlite3_exec(st->db, "UPDATE outbox SET body=x'' WHERE state='sent' "
+	    "AND length(body) > 0", NULL, NULL, NULL);
 }
 
 long long

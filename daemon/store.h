@@ -110,14 +110,16 @@ long long store_count_matches(struct store *st);
 long long store_count_digests(struct store *st);
 
 /*
- * Create a digest for sub, assign the given papers (and mark the papers
- * in `dropped` as handled without a digest: below min_score or past
- * max_papers), inside the caller's transaction.  Returns the digest id or
- * -1.
+ * Create a digest for sub and assign the given papers to it; every other
+ * pending match of sub (below min_score or past max_papers) is marked
+ * handled without a digest.  Inside the caller's transaction.  Returns
+ * the digest id or -1.
  */
 long long store_digest_new(struct store *st, const char *sub,
 	    const char *date, long long now, const char *const *papers,
-	    size_t n, const char *const *dropped, size_t n_dropped,
+	    size_t n, char *err, size_t errlen);
+/* Mark every pending match of sub handled without a digest. */
+int	store_drop_pending(struct store *st, const char *sub,
 	    char *err, size_t errlen);
 
 /* Outbox. */
@@ -155,6 +157,8 @@ int	store_outbox_retry(struct store *st, long long id, long long now,
 	    char *err, size_t errlen);
 int	store_outbox_drop(struct store *st, long long id,
 	    char *err, size_t errlen);
+/* Drop the bodies of sent messages (kept until then for a resend). */
+void	store_outbox_compact(struct store *st);
 /* The earliest next attempt of a pending message, or -1 if none. */
 long long store_outbox_next_attempt(struct store *st);
 /* Counts by state: pending (incl. retrying), retrying, dead, sent. */
