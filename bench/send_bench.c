@@ -18,8 +18,8 @@
  *            digest: store_digest_new + store_outbox_add (mail_build is
  *            done before, untimed);
  *   deliver: cycle_deliver() called until the outbox has nothing pending
- *            (it takes CYCLE_OUTBOX_BATCH messages a call, one SMTP
- *            session a call).
+ *            (it reads the outbox in batches of CYCLE_OUTBOX_BATCH, one
+ *            SMTP session per batch, and compacts sent bodies at the end).
  * With -B, the reference instead: a bare libESMTP loop (no outbox, no
  * paperwatch code in the send path): one session carrying the same N
  * messages (the same bytes, envelope recipient per message), timed from
@@ -381,7 +381,7 @@ main(int argc, char **argv)
 		bytes += (double)msg.len;
 		if (store_begin(st, err, sizeof(err)) == -1 ||
 		    (d = store_digest_new(st, sub, "2025-02-10", now, &paper,
-		    1, NULL, 0, err, sizeof(err))) == -1 ||
+		    1, err, sizeof(err))) == -1 ||
 		    store_outbox_add(st, d, sub, "smtp", to, m.subject,
 		    msg.data, msg.len, now, err, sizeof(err)) == -1 ||
 		    store_commit(st, err, sizeof(err)) == -1) {
