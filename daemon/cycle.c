@@ -28,7 +28,7 @@
 #define CYCLE_DEFAULT_INTERVAL	3600	/* seconds between polls */
 #define CYCLE_RETRY_BASE	60	/* first retry after a failed send */
 #define CYCLE_RETRY_MAX		(6 * 3600)
-#define CYCLE_OUTBOX_BATCH	500
+#define CYCLE_OUTBOX_BATCH	200	/* messages read from the outbox at once */
 
 struct cycle {
 	const struct conf	*conf;
@@ -788,7 +788,9 @@ build_items(struct cycle *cy, const struct conf_sub *sub, struct built *b,
     char *err, size_t errlen)
 {
 	memset(b, 0, sizeof(*b));
-	if (store_pending(cy->st, sub->name, &b->m, &b->n_m, err, errlen) == -1)
+	if (store_pending(cy->st, sub->name, sub->min_score,
+	    sub->max_papers > 0 ? (size_t)sub->max_papers : 0, &b->m, &b->n_m,
+	    err, errlen) == -1)
 		return -1;
 	b->items = xcalloc(b->n_m + 1, sizeof(*b->items));
 	b->papers = xcalloc(b->n_m + 1, sizeof(*b->papers));
@@ -797,11 +799,8 @@ build_items(struct cycle *cy, const struct conf_sub *sub, struct built *b,
 		struct store_match *m = &b->m[i];
 		struct paper *p;
 
-		if (m->score < sub->min_score || (sub->max_papers > 0 &&
-		    b->n >= (size_t)sub->max_papers) ||
-		    (p = store_get_paper(cy->st, m->paper)) == NULL) {
+		if ((p = store_get_paper(cy->st, m->paper)) == NULL)
 			continue;	/* dropped with the digest */
-		}
 		b->papers[b->n] = p;
 		b->ids[b->n] = m->paper;
 		b->items[b->n].paper = p;

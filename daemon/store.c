@@ -41,7 +41,9 @@ static const char schema[] =
 "  score REAL NOT NULL, hits TEXT NOT NULL, matched INTEGER NOT NULL,\n"
 "  digest INTEGER,\n"	/* NULL: pending; 0: handled without a digest */
 "  PRIMARY KEY(sub, paper, version)) WITHOUT ROWID;\n"
-"CREATE INDEX IF NOT EXISTS matches_pending ON matches(sub, digest);\n"
+/* no index on digest: the primary key's sub prefix finds a subscription's
+   rows, and an index would be rewritten for every match a digest takes */
+"DROP INDEX IF EXISTS matches_pending;\n"
 "CREATE TABLE IF NOT EXISTS digests(\n"
 "  id INTEGER PRIMARY KEY, sub TEXT NOT NULL, date TEXT NOT NULL,\n"
 "  created INTEGER NOT NULL, n_papers INTEGER NOT NULL);\n"
@@ -586,12 +588,14 @@ store_add_match(struct store *st, const char *sub, const char *paper,
 }
 
 int
-store_pending(struct store *st, const char *sub, struct store_match **out,
-    size_t *n, char *err, size_t errlen)
+store_pending(struct store *st, const char *sub, double min_score,
+    size_t limit, struct store_match **out, size_t *n, char *err,
+    size_t errlen)
 {
 	sqlite3_stmt *s = prep(st, "SELECT paper, max(score), hits, "
 	    "min(matched) FROM matches WHERE sub=?1 AND digest IS NULL "
-	    "GROUP BY paper ORDER BY max(score) DESC, paper", err, errlen);
+	    "GROUP BY paper HAVING max(score) >= ?2 ORDER BY max(score) DESC, "
+	    "paper LIMIT ?3", err, errlen);
 	size_t cap = 0;
 
 	*out = NULL;
@@ -599,6 +603,8 @@ store_pending(struct store *st, const char *sub, struct store_match **out,
 	if (s == NULL)
 		return -1;
 	bind_str(s, 1, sub);
+	sqlite3_bind_double(s, 2, min_score);
+	sqlite3_bind_int64(s, 3, limit > 0 ? (long long)limit : -1);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		struct store_match *m;
 		json_t *a, *v;

@@ -100,9 +100,13 @@ struct store_match {
 	struct strvec	 hits;
 	long long	 matched;
 };
-/* Matches of sub not in any digest yet, best score first. */
-int	store_pending(struct store *st, const char *sub,
-	    struct store_match **out, size_t *n, char *err, size_t errlen);
+/*
+ * Matches of sub not in any digest yet scoring at least min_score, best
+ * score first, at most limit of them (0: all).
+ */
+int	store_pending(struct store *st, const char *sub, double min_score,
+	    size_t limit, struct store_match **out, size_t *n, char *err,
+	    size_t errlen);
 void	store_matches_free(struct store_match *m, size_t n);
 long long store_count_pending(struct store *st);
 /* All matches and all digests ever recorded (for the metrics). */

@@ -144,11 +144,21 @@ test_matches_digest_outbox(void **state)
 	    hits, 2, 20, err, sizeof(err)), 0);
 	assert_int_equal(store_add_match(st, "other", "2502.00002", 0, 1.0,
 	    hits, 1, 20, err, sizeof(err)), 1);
-	assert_int_equal(store_pending(st, "video", &m, &n, err, sizeof(err)), 0);
+	assert_int_equal(store_pending(st, "video", 0, 0, &m, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(m[0].paper, "2502.00002");	/* best first */
 	assert_int_equal(m[0].hits.n, 2);
 	assert_string_equal(m[0].hits.v[1], "diffus*");
+	store_matches_free(m, n);
+	/* min_score and limit are applied by the query */
+	assert_int_equal(store_pending(st, "video", 2.0, 0, &m, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	store_matches_free(m, n);
+	assert_int_equal(store_pending(st, "video", 0, 1, &m, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].paper, "2502.00002");
 	store_matches_free(m, n);
 
 	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
@@ -161,7 +171,7 @@ test_matches_digest_outbox(void **state)
 	    "video#0", "slack", "{}", 2, 30, err, sizeof(err)), 0);
 	assert_int_equal(store_commit(st, err, sizeof(err)), 0);
 	/* 2502.00002 went into the digest; 2502.00001 was dropped with it */
-	assert_int_equal(store_pending(st, "video", &m, &n, err, sizeof(err)), 0);
+	assert_int_equal(store_pending(st, "video", 0, 0, &m, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 0);
 	store_matches_free(m, n);
 	assert_int_equal(store_sub_last_digest(st, "video"), -1); /* no subs row */
