@@ -544,6 +544,10 @@ vers() { dpkg-query -W -f='${Package} ${Version}, ' "$@" 2>/dev/null | sed 's/, 
 	echo "## Summary"
 	echo
 	cat "$S"
+	if [ -f "$ROOT/bench/PROFILE.md" ]; then
+		echo
+		echo "Where the time and memory of the missed targets go (perf, callgrind and massif profiles, dated, with their commands): \`bench/PROFILE.md\`."
+	fi
 	echo
 	echo "## 1. Parsing (bench/parse.sh)"
 	echo
