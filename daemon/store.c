@@ -21,6 +21,7 @@ struct store {
 	sqlite3_stmt	*put_paper;
 	sqlite3_stmt	*get_paper;
 	sqlite3_stmt	*add_match;
+	sqlite3_stmt	*outbox_sent;	/* once per message: prepared once */
 };
 
 static const char schema[] =
@@ -194,7 +195,10 @@ store_open(const char *path, char *err, size_t errlen)
 	st->add_match = prep(st, "INSERT OR IGNORE INTO matches(sub, paper, "
 	    "version, score, hits, matched) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	    err, errlen);
-	if (!st->put_paper || !st->get_paper || !st->add_match)
+	st->outbox_sent = prep(st, "UPDATE outbox SET state='sent', sent=?2, "
+	    "attempts=attempts+1, last_error=NULL WHERE id=?1", err, errlen);
+	if (!st->put_paper || !st->get_paper || !st->add_match ||
+	    !st->outbox_sent)
 		goto fail;
 	return st;
 fail:
@@ -210,6 +214,7 @@ store_close(struct store *st)
 	sqlite3_finalize(st->put_paper);
 	sqlite3_finalize(st->get_paper);
 	sqlite3_finalize(st->add_match);
+	sqlite3_finalize(st->outbox_sent);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st);
@@ -794,14 +799,16 @@ int
 store_outbox_sent(struct store *st, long long id, long long now, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE outbox SET state='sent', sent=?2, "
-	    "attempts=attempts+1, last_error=NULL WHERE id=?1", err, errlen);
+	int rc;
 
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	return step_done(st, s, err, errlen);
+	sqlite3_reset(st->outbox_sent);
+	sqlite3_bind_int64(st->outbox_sent, 1, id);
+	sqlite3_bind_int64(st->outbox_sent, 2, now);
+	rc = sqlite3_step(st->outbox_sent);
+	sqlite3_reset(st->outbox_sent);
+	if (rc != SQLITE_DONE)
+		return db_err(st, err, errlen, "database: marking a message sent");
+	return 0;
 }
 
 int
