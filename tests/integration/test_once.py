@@ -156,6 +156,42 @@ try:
     t.ok(keys <= set(first), "papers: every required key",
          sorted(keys - set(first)))
 
+    # match: what each subscription matches, nothing recorded
+    hf_file = os.path.join(pwtest.FIXTURES, HF)
+    r = pwtest.run(["match", "-c", conf, "--json", hf_file])
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    t.ok(r.returncode == 0 and rows and
+         all(set(x) == {"subscription", "id", "score", "hits"} for x in rows)
+         and {x["subscription"] for x in rows} == {"llm"} and
+         all(x["hits"] == ["LLM"] and x["score"] >= 3 for x in rows) and
+         len(rows) == len(llm_titles),
+         "match --json: one line per match with score and hits", r.stdout)
+    # preview: the seed's Markdown form, nothing sent or recorded
+    before = len(pwtest.messages(mail))
+    r = pwtest.run(["preview", "-c", conf, "llm", "--format", "markdown",
+                    "--source-file", hf_file])
+    t.ok(r.returncode == 0 and re.search(r"^## Papers for \d{4}-\d\d-\d\d$",
+                                         r.stdout, re.M) and
+         "| Title | Authors | Summary |" in r.stdout and
+         "(Read more on [arXiv](https://arxiv.org/abs/2606.00467) or "
+         "[HuggingFace](https://huggingface.co/papers/2606.00467))" in r.stdout,
+         "preview --format markdown: the seed digest form", r.stdout[:800])
+    t.ok(len(pwtest.messages(mail)) == before, "preview sends nothing")
+    # render: any template with any JSON data
+    tpl = os.path.join(work, "t.mustache")
+    data = os.path.join(work, "d.json")
+    with open(tpl, "w") as f:
+        f.write("{{#papers}}<b>{{title}}</b>{{/papers}}")
+    with open(data, "w") as f:
+        json.dump({"papers": [{"title": "<script>x</script> & co"}]}, f)
+    r = pwtest.run(["render", "-t", tpl, "-d", data])
+    t.ok(r.returncode == 0 and r.stdout ==
+         "<b>&lt;script&gt;x&lt;/script&gt; &amp; co</b>",
+         "render: HTML escaping by default", r.stdout + r.stderr)
+    r = pwtest.run(["render", "-t", tpl, "-d", data, "--escape", "none"])
+    t.ok(r.stdout == "<b><script>x</script> & co</b>",
+         "render --escape none", r.stdout)
+
     bad = os.path.join(work, "bad.conf")
     with open(bad, "w") as f:
         f.write('user_agent = "x (mailto:a@b)";\nsources = (\n'
