@@ -58,18 +58,30 @@ templates_dir(const struct conf *c)
 		return xasprintf("%s/templates", env);
 	if (access(PW_DATADIR "/templates/text.mustache", R_OK) == 0)
 		return xstrdup(PW_DATADIR "/templates");
-	/* running from the build tree: BUILD/paperwatch -> ./templates */
+	/*
+	 * Beside the binary: installed under another PREFIX than it was
+	 * built for (PREFIX/bin -> PREFIX/share/paperwatch/templates), or run
+	 * from the build tree (BUILD/paperwatch -> ./templates).
+	 */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
-		char *slash, *d;
+		static const char *const rel[] = {
+			"../share/paperwatch/templates", "../templates" };
+		char *slash;
 
 		exe[n] = '\0';
 		if ((slash = strrchr(exe, '/')) != NULL)
 			*slash = '\0';
-		d = xasprintf("%s/../templates", exe);
-		if (access(d, R_OK) == 0)
-			return d;
-		free(d);
+		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+			char *d = xasprintf("%s/%s", exe, rel[i]);
+			char *f = xasprintf("%s/text.mustache", d);
+			bool ok = access(f, R_OK) == 0;
+
+			free(f);
+			if (ok)
+				return d;
+			free(d);
+		}
 	}
 	return xstrdup(PW_DATADIR "/templates");
 }
