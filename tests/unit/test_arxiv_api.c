@@ -435,7 +435,7 @@ test_api_callback_stop_and_limit(void **state)
 {
 	struct buf b;
 	struct result r;
-	struct source_limits lim = { 0, 5, 0 };
+	struct source_limits lim = { .max_items = 5 };
 
 	(void)state;
 	read_fixture(F_SEARCH, &b);

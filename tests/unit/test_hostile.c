@@ -303,7 +303,7 @@ static void
 test_hostile_huge_text(void **state)
 {
 	struct result r;
-	struct source_limits lim = { 4096, 0, 0 };
+	struct source_limits lim = { .max_field = 4096 };
 	struct buf b;
 
 	(void)state;
