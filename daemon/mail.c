@@ -451,6 +451,13 @@ qp_needs_escape(const char *s, size_t n, size_t i, size_t col)
  * triplet is never split, trailing white space is encoded.  Dots at line
  * starts are kept: SMTP dot-stuffing is the transport's business.
  */
+/* Printable ASCII that never needs encoding (not '=', not space). */
+static bool
+qp_plain(unsigned char c)
+{
+	return c > 32 && c < 127 && c != '=';
+}
+
 static void
 qp_encode(struct buf *out, const char *s, size_t n)
 {
@@ -466,6 +473,19 @@ qp_encode(struct buf *out, const char *s, size_t n)
 			i += c == '\r' ? 2 : 1;
 			buf_add(out, "\r\n", 2);
 			col = 0;
+			continue;
+		}
+		if (qp_plain(c) && col > 0 && col + 2 < MAIL_LINE_MAX) {
+			/* a run of plain characters well inside the line: the
+			   checks below would let each through as it is */
+			size_t start = i;
+
+			while (i < n && qp_plain((unsigned char)s[i]) &&
+			    col + 2 < MAIL_LINE_MAX) {
+				i++;
+				col++;
+			}
+			buf_add(out, s + start, i - start);
 			continue;
 		}
 		esc = qp_needs_escape(s, n, i, col);
