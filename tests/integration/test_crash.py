@@ -36,9 +36,9 @@ subscriptions = ( { name = "llm"; query = "title:LLM";
 srv = None
 try:
     env = dict(os.environ, PAPERWATCH_DATADIR=pwtest.ROOT)
-    # a slow server (10 ms a message): a batch of 200 takes about 2 s, so
-    # the kills fall in the middle of it
-    srv = pwtest.smtpd(work, mail, "--delay", "0.01")
+    # a slow server (30 ms a message): the 200 messages take about 6 s, so
+    # 30 kills at most 0.25 s apart all fall in the middle of the batch
+    srv = pwtest.smtpd(work, mail, "--delay", "0.03")
     conf = os.path.join(work, "pw.conf")
     write_conf(conf, work, srv.port)
     rng = random.Random(20261127)
@@ -48,7 +48,7 @@ try:
         p = subprocess.Popen(pwtest.cmd(["-q", "once", "-c", conf]), env=env,
                              stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.02, 0.3))
+        time.sleep(rng.uniform(0.02, 0.25))
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1
