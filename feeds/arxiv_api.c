@@ -116,18 +116,6 @@ lookup(struct fcache *cache, const struct xmlsax_elem *e)
 	return (enum field)c->f;
 }
 
-static const char *
-attr(const struct xmlsax_elem *e, const char *local)
-{
-	size_t	 i;
-
-	for (i = 0; i < e->n_attrs; i++)
-		if (e->attrs[i].ns == XMLSAX_NS_NONE &&
-		    strcmp(e->attrs[i].local, local) == 0)
-			return e->attrs[i].value;
-	return NULL;
-}
-
 static void
 warn(struct api *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -169,7 +157,8 @@ add_category(struct strvec *sv, const char *term)
 static void
 entry_link(struct api *a, const struct xmlsax_elem *e)
 {
-	const char	*href = attr(e, "href"), *rel, *doi;
+	const char	*href = xmlsax_attr_value(e, XMLSAX_NS_NONE, "href");
+	const char	*rel, *doi;
 	struct paper	*p = a->p;
 
 	if (href == NULL)
@@ -187,7 +176,7 @@ entry_link(struct api *a, const struct xmlsax_elem *e)
 			p->doi = xstrdup(doi);
 		break;
 	default:
-		rel = attr(e, "rel");
+		rel = xmlsax_attr_value(e, XMLSAX_NS_NONE, "rel");
 		if (p->url == NULL && (rel == NULL ||
 		    strcmp(rel, "alternate") == 0))
 			paper_set(&p->url, href);
@@ -199,6 +188,8 @@ entry_link(struct api *a, const struct xmlsax_elem *e)
 static int
 entry_start(struct api *a, const struct xmlsax_elem *e, enum field f)
 {
+	const char	*term = xmlsax_attr_value(e, XMLSAX_NS_NONE, "term");
+
 	switch (f) {
 	case F_AUTHOR:
 		a->in_author = true;
@@ -213,13 +204,13 @@ entry_start(struct api *a, const struct xmlsax_elem *e, enum field f)
 		entry_link(a, e);
 		return XMLSAX_SKIP;
 	case F_CATEGORY:
-		add_category(&a->p->categories, attr(e, "term"));
+		add_category(&a->p->categories, term);
 		return XMLSAX_SKIP;
 	case F_PRIMARY:
-		if (attr(e, "term") != NULL) {
+		if (term != NULL) {
 			free(a->p->primary_category);
-			a->p->primary_category = arxiv_text_clean(
-			    attr(e, "term"), strlen(attr(e, "term")), false);
+			a->p->primary_category = arxiv_text_clean(term,
+			    strlen(term), false);
 		}
 		return XMLSAX_SKIP;
 	case F_ID: case F_TITLE: case F_SUMMARY: case F_UPDATED:
@@ -245,7 +236,7 @@ feed_start(struct api *a, const struct xmlsax_elem *e, enum field f)
 		a->in_author = false;
 		return XMLSAX_SKIP;
 	case F_LINK:
-		href = attr(e, "href");
+		href = xmlsax_attr_value(e, XMLSAX_NS_NONE, "href");
 		if (e->depth == 2 && a->info->link == NULL && href != NULL)
 			a->info->link = xstrdup(href);
 		return XMLSAX_SKIP;

@@ -130,18 +130,6 @@ lookup(struct fcache *cache, const struct xmlsax_elem *e)
 	return (enum field)c->f;
 }
 
-static const char *
-attr(const struct xmlsax_elem *e, const char *local)
-{
-	size_t	 i;
-
-	for (i = 0; i < e->n_attrs; i++)
-		if (e->attrs[i].ns == XMLSAX_NS_NONE &&
-		    strcmp(e->attrs[i].local, local) == 0)
-			return e->attrs[i].value;
-	return NULL;
-}
-
 static void
 warn(struct rss *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -200,16 +188,16 @@ item_start(struct rss *r, const struct xmlsax_elem *e, enum field f)
 	case F_LINK:
 		if (e->ns != NS_ATOM)
 			return XMLSAX_TEXT;
-		link_href(r, attr(e, "href"));
+		link_href(r, xmlsax_attr_value(e, XMLSAX_NS_NONE, "href"));
 		return XMLSAX_SKIP;
 	case F_CATEGORY:
 		if (e->ns != NS_ATOM)
 			return XMLSAX_TEXT;
-		if ((term = attr(e, "term")) != NULL)
+		if ((term = xmlsax_attr_value(e, XMLSAX_NS_NONE, "term")) != NULL)
 			add_category(&r->p->categories, term, strlen(term));
 		return XMLSAX_SKIP;
 	case F_PRIMARY:
-		if ((term = attr(e, "term")) != NULL) {
+		if ((term = xmlsax_attr_value(e, XMLSAX_NS_NONE, "term")) != NULL) {
 			free(r->p->primary_category);
 			r->p->primary_category = arxiv_text_clean(term,
 			    strlen(term), false);
@@ -247,8 +235,8 @@ channel_start(struct rss *r, const struct xmlsax_elem *e, enum field f)
 		if (e->ns != NS_ATOM)
 			return r->info->link == NULL ? XMLSAX_TEXT :
 			    XMLSAX_SKIP;
-		href = attr(e, "href");
-		rel = attr(e, "rel");
+		href = xmlsax_attr_value(e, XMLSAX_NS_NONE, "href");
+		rel = xmlsax_attr_value(e, XMLSAX_NS_NONE, "rel");
 		if (href != NULL && (r->info->link == NULL ||
 		    (rel != NULL && strcmp(rel, "self") == 0)))
 			paper_set(&r->info->link, href);

@@ -916,16 +916,6 @@ ns_match(int rule_ns, int ns)
 	return rule_ns == ns;
 }
 
-/* The value of the attribute ns:local of e, or NULL. */
-static const char *
-feed_attr(const struct xmlsax_elem *e, int ns, const char *local)
-{
-	for (size_t i = 0; i < e->n_attrs; i++)
-		if (e->attrs[i].ns == ns && strcmp(e->attrs[i].local, local) == 0)
-			return e->attrs[i].value;
-	return NULL;
-}
-
 static enum feed_kind
 feed_kind_at(const struct feed_state *st, size_t depth)
 {
@@ -1036,8 +1026,8 @@ static void
 feed_atom_link(struct feed_state *st, enum feed_kind parent,
     const struct xmlsax_elem *e)
 {
-	const char *rel = feed_attr(e, XMLSAX_NS_NONE, "rel");
-	const char *href = feed_attr(e, XMLSAX_NS_NONE, "href");
+	const char *rel = xmlsax_attr_value(e, XMLSAX_NS_NONE, "rel");
+	const char *href = xmlsax_attr_value(e, XMLSAX_NS_NONE, "href");
 	char *s;
 
 	if (href == NULL || (rel != NULL && strcmp(rel, "alternate") != 0))
@@ -1056,7 +1046,7 @@ feed_atom_link(struct feed_state *st, enum feed_kind parent,
 static void
 feed_atom_category(struct feed_state *st, const struct xmlsax_elem *e)
 {
-	const char *term = feed_attr(e, XMLSAX_NS_NONE, "term");
+	const char *term = xmlsax_attr_value(e, XMLSAX_NS_NONE, "term");
 	char *s;
 
 	if (term == NULL || st->item.p->categories.n >= FEED_MAX_LIST)
@@ -1089,18 +1079,18 @@ feed_field_start(struct feed_state *st, enum feed_kind parent,
 		    strcmp(feed_rules[i].local, e->local) == 0)
 			r = &feed_rules[i];
 	if (r == NULL || (r->field == F_CONTENT &&
-	    feed_attr(e, XMLSAX_NS_NONE, "src") != NULL))
+	    xmlsax_attr_value(e, XMLSAX_NS_NONE, "src") != NULL))
 		return XMLSAX_SKIP;
 	st->field = r->field;
 	st->field_depth = e->depth;
 	st->field_html = r->html;
 	if (ns_atom(e->ns)) {
-		type = feed_attr(e, XMLSAX_NS_NONE, "type");
+		type = xmlsax_attr_value(e, XMLSAX_NS_NONE, "type");
 		st->field_html = type != NULL && (strcmp(type, "html") == 0 ||
 		    strcmp(type, "text/html") == 0);
 	}
 	if (r->field == F_GUID) {
-		pl = feed_attr(e, XMLSAX_NS_NONE, "isPermaLink");
+		pl = xmlsax_attr_value(e, XMLSAX_NS_NONE, "isPermaLink");
 		st->item.guid_permalink = pl == NULL ||
 		    strcmp(pl, "false") != 0;
 	}
@@ -1126,7 +1116,7 @@ feed_xml_start(struct xmlsax *x, const struct xmlsax_elem *e, void *arg)
 	feed_set_kind(st, e->depth, kind);
 	if (kind == K_ITEM) {
 		feed_item_begin(st);
-		about = feed_attr(e, NS_RDF, "about");
+		about = xmlsax_attr_value(e, NS_RDF, "about");
 		if (about != NULL)
 			st->item.about = feed_text(st, about, strlen(about),
 			    false);

@@ -594,3 +594,12 @@ xmlsax_line(const struct xmlsax *x)
 		return 0;
 	return (long)x->ctxt->input->line;
 }
+
+const char *
+xmlsax_attr_value(const struct xmlsax_elem *e, int ns, const char *local)
+{
+	for (size_t i = 0; i < e->n_attrs; i++)
+		if (e->attrs[i].ns == ns && strcmp(e->attrs[i].local, local) == 0)
+			return e->attrs[i].value;
+	return NULL;
+}

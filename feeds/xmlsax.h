@@ -144,6 +144,9 @@ void		 xmlsax_fail(struct xmlsax *x, const char *fmt, ...)
 size_t		 xmlsax_n_errors(const struct xmlsax *x);
 /* The first of them ("line N: message"), "" when none. */
 const char	*xmlsax_first_error(const struct xmlsax *x);
+/* The value of e's attribute ns:local (XMLSAX_NS_NONE: no namespace). */
+const char	*xmlsax_attr_value(const struct xmlsax_elem *e, int ns,
+		    const char *local);
 /* The line the parser is at (for messages); 0 before any input. */
 long		 xmlsax_line(const struct xmlsax *x);
 
