@@ -56,7 +56,11 @@ read_fixture(const char *name, struct buf *b)
 		fail_msg("%s", err);
 }
 
-/* Parse buf with t in chunks of chunk bytes (limits lim, may be NULL). */
+/*
+ * Parse buf with t in chunks of chunk bytes (limits lim, may be NULL).
+ * r must be zeroed by the caller (struct result r = { 0 }), apart from
+ * stop_after when a test wants the callback to stop the parse.
+ */
 HELPER void
 parse_with(const struct source_type *t, struct result *r, const char *buf,
     size_t len, size_t chunk, const struct source_limits *lim)

@@ -70,7 +70,7 @@ assert_collapsed(const char *s)
 static void
 test_api_search_100(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 	const struct paper *p;
 	size_t non_ascii = 0, max_authors = 0;
 
@@ -157,7 +157,7 @@ test_api_search_100(void **state)
 static void
 test_api_empty(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	parse_fixture(api, F_EMPTY, &r);
@@ -174,7 +174,7 @@ test_api_empty(void **state)
 static void
 test_api_error_feed(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	parse_fixture(api, F_ERROR, &r);
@@ -189,7 +189,7 @@ test_api_error_feed(void **state)
 static void
 test_api_old_id_affiliations(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 	const struct paper *p;
 	static const char *const names[] = { "Andrew Gould", "Susan Dorsher",
 	    "B. Scott Gaudi", "Andrzej Udalski" };
@@ -222,7 +222,7 @@ test_api_old_id_affiliations(void **state)
 static void
 test_api_title_zero(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 	const struct paper *p;
 
 	(void)state;
@@ -241,7 +241,7 @@ test_api_title_zero(void **state)
 static void
 test_api_34_authors(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 	const struct paper *p;
 
 	(void)state;
@@ -262,7 +262,7 @@ test_api_34_authors(void **state)
 static void
 test_api_legacy_id_list(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 	const struct paper *p;
 
 	(void)state;
@@ -302,7 +302,7 @@ test_api_legacy_id_list(void **state)
 static void
 test_api_legacy_search(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 	const struct paper *p;
 	size_t old_style = 0;
 
@@ -417,7 +417,7 @@ static void
 test_api_streams(void **state)
 {
 	struct buf b;
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	read_fixture(F_SEARCH, &b);
@@ -434,7 +434,7 @@ static void
 test_api_callback_stop_and_limit(void **state)
 {
 	struct buf b;
-	struct result r;
+	struct result r = { 0 };
 	struct source_limits lim = { .max_items = 5 };
 
 	(void)state;
@@ -475,7 +475,7 @@ test_api_callback_stop_and_limit(void **state)
 static void
 test_api_wrong_document(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	parse_fixture(api, "arxiv-rss/rss2024_empty_channel_test_archive_"

@@ -33,7 +33,7 @@ count_announce(const struct result *r, size_t count[5])
 static void
 test_rss_excerpt_counts(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 	size_t count[5];
 
 	(void)state;
@@ -70,7 +70,7 @@ test_rss_excerpt_counts(void **state)
 static void
 test_rss_excerpt_first_last(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 	const struct paper *p;
 
 	(void)state;
@@ -106,7 +106,7 @@ test_rss_excerpt_first_last(void **state)
 static void
 test_rss_excerpt_authors(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 	const struct paper *p = NULL;
 	size_t i, max_authors = 0, total = 0;
 
@@ -172,7 +172,7 @@ test_rss_excerpt_authors(void **state)
 static void
 test_rss_excerpt_latex_text(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 	bool times = false, href = false, kappa = false, schr = false;
 
 	(void)state;
@@ -198,7 +198,7 @@ static void
 test_rss_announce_from_description(void **state)
 {
 	struct buf b;
-	struct result r;
+	struct result r = { 0 };
 	size_t count[5];
 
 	(void)state;
@@ -224,7 +224,7 @@ test_rss_announce_from_description(void **state)
 static void
 test_rss_empty_channel(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	parse_fixture(rss, F_EMPTY, &r);
@@ -240,7 +240,7 @@ test_rss_empty_channel(void **state)
 static void
 test_rss_error_channel(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	parse_fixture(rss, F_ERROR, &r);
@@ -254,7 +254,7 @@ test_rss_error_channel(void **state)
 static void
 test_rss_atom_form(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 	const struct paper *p;
 
 	(void)state;
@@ -321,7 +321,7 @@ static void
 test_rss_streams(void **state)
 {
 	struct buf b;
-	struct result r;
+	struct result r = { 0 };
 	const char *last;
 
 	(void)state;
@@ -365,7 +365,7 @@ test_rss_sniff(void **state)
 static void
 test_rss_wrong_document(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	parse_fixture(rss, "hf-daily/daily_papers_2026-06-12.json", &r);

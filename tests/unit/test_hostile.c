@@ -190,7 +190,7 @@ test_hostile_every_file(void **state)
 	assert_non_null(d);
 	while ((de = readdir(d)) != NULL) {
 		struct buf b;
-		struct result r;
+		struct result r = { 0 };
 		char name[512];
 
 		if (de->d_name[0] == '.')
@@ -241,7 +241,7 @@ test_hostile_doctype_refused(void **state)
 	    "xxe_file_etc_passwd.xml" };
 	static const struct source_type *const types[] = { &source_arxiv_api,
 	    &source_arxiv_rss };
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	for (size_t i = 0; i < 2; i++)
@@ -257,7 +257,7 @@ test_hostile_doctype_refused(void **state)
 static void
 test_hostile_deep_nesting(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	parse_hostile(&source_arxiv_rss, "deep_nesting_100k.xml", &r);
@@ -274,7 +274,7 @@ test_hostile_deep_nesting(void **state)
 static void
 test_hostile_truncated(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	parse_hostile(&source_arxiv_api, "truncated_atom_mid_entry.xml", &r);
@@ -289,7 +289,7 @@ test_hostile_truncated(void **state)
 static void
 test_hostile_invalid_utf8(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 
 	(void)state;
 	parse_hostile(&source_arxiv_rss, "invalid_utf8_in_title.xml", &r);
@@ -302,7 +302,7 @@ test_hostile_invalid_utf8(void **state)
 static void
 test_hostile_huge_text(void **state)
 {
-	struct result r;
+	struct result r = { 0 };
 	struct source_limits lim = { .max_field = 4096 };
 	struct buf b;
 
