@@ -104,8 +104,12 @@ is_dropped_ctl(unsigned char c)
 	return (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f;
 }
 
+/*
+ * Entity escaping: & < > always, and " ' too for HTML (quotes == true);
+ * Slack mrkdwn treats only & < > as special.
+ */
 static void
-esc_html(struct buf *o, const char *s, size_t n)
+esc_entities(struct buf *o, const char *s, size_t n, bool quotes)
 {
 	size_t i, run = 0;
 
@@ -117,13 +121,13 @@ esc_html(struct buf *o, const char *s, size_t n)
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
 		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
+		case '"': rep = quotes ? "&quot;" : NULL; break;
+		case '\'': rep = quotes ? "&#39;" : NULL; break;
 		default:
-			if (!is_dropped_ctl(c))
-				continue;
-			rep = "";
+			rep = is_dropped_ctl(c) ? "" : NULL;
 		}
+		if (rep == NULL)
+			continue;
 		buf_add(o, s + run, i - run);
 		buf_adds(o, rep);
 		run = i + 1;
@@ -178,32 +182,6 @@ esc_markdown(struct buf *o, const char *s, size_t n)
 			buf_add(o, s + run, i - run);
 			run = i + 1;
 		}
-	}
-	buf_add(o, s + run, n - run);
-}
-
-/* Slack mrkdwn: only & < > are special (as HTML entities). */
-static void
-esc_mrkdwn(struct buf *o, const char *s, size_t n)
-{
-	size_t i, run = 0;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *rep;
-
-		switch (c) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		default:
-			if (!is_dropped_ctl(c))
-				continue;
-			rep = "";
-		}
-		buf_add(o, s + run, i - run);
-		buf_adds(o, rep);
-		run = i + 1;
 	}
 	buf_add(o, s + run, n - run);
 }
@@ -320,9 +298,9 @@ render_escape_append(struct buf *out, const char *s, size_t len,
 	if (len == 0)		/* s may be NULL then (an empty buffer) */
 		return;
 	switch (esc) {
-	case RENDER_ESC_HTML:		esc_html(out, s, len); break;
+	case RENDER_ESC_HTML:		esc_entities(out, s, len, true); break;
 	case RENDER_ESC_MARKDOWN:	esc_markdown(out, s, len); break;
-	case RENDER_ESC_MRKDWN:		esc_mrkdwn(out, s, len); break;
+	case RENDER_ESC_MRKDWN:	esc_entities(out, s, len, false); break;
 	case RENDER_ESC_DISCORD:	esc_discord(out, s, len); break;
 	case RENDER_ESC_JSON:		esc_json(out, s, len); break;
 	case RENDER_ESC_NONE:
