@@ -702,6 +702,15 @@ label(const char *v, char *out, size_t outlen)
 	return out;
 }
 
+/* Stale: never polled successfully, or nothing new for stale_after. */
+static bool
+source_stale(const struct conf *c, const struct store_feed *f, long long now)
+{
+	long long since = f->last_new > 0 ? f->last_new : f->last_ok;
+
+	return f->last_ok < 0 || now - since > c->stale_after;
+}
+
 /* Per-source metric families, each family one group (exposition format). */
 static void
 source_metrics(const struct conf *c, struct store *st, long long now,
@@ -730,11 +739,9 @@ source_metrics(const struct conf *c, struct store *st, long long now,
 		buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", fam[k].name,
 		    fam[k].help, fam[k].name, fam[k].type);
 		for (size_t i = 0; i < c->n_sources; i++) {
-			long long since = f[i].last_new > 0 ? f[i].last_new :
-			    f[i].last_ok;
 			long long v[] = { f[i].n_total,
 			    f[i].last_ok < 0 ? 0 : f[i].last_ok, f[i].fails,
-			    f[i].last_ok < 0 || now - since > c->stale_after };
+			    source_stale(c, &f[i], now) };
 
 			buf_printf(b, "%s{source=\"%s\"} %lld\n", fam[k].name,
 			    label(c->sources[i].name, n, sizeof(n)), v[k]);
@@ -823,8 +830,7 @@ status_sources(const struct conf *c, struct store *st, long long now)
 		fmt_time(f.last_ok, ok, sizeof(ok));
 		fmt_time(f.last_new, nw, sizeof(nw));
 		fmt_time(f.feed_date, fd, sizeof(fd));
-		stale = f.last_ok < 0 || now - (f.last_new > 0 ? f.last_new :
-		    f.last_ok) > c->stale_after;
+		stale = source_stale(c, &f, now);
 		printf("  %-20s %-9s last ok %s, last new %s, feed date %s, "
 		    "%lld papers last time, %lld in all%s%s%s\n",
 		    c->sources[i].name, c->sources[i].type, ok, nw, fd,
