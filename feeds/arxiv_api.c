@@ -34,13 +34,7 @@ enum field {
 	F_COMMENT, F_JREF, F_DOI, F_TOTAL, F_START, F_PERPAGE,
 };
 
-struct name {
-	int		 ns;
-	const char	*local;
-	enum field	 f;
-};
-
-static const struct name names[] = {
+static const struct xmlsax_name names[] = {
 	{ NS_ATOM, "entry", F_ENTRY }, { NS_ATOM, "id", F_ID },
 	{ NS_ATOM, "title", F_TITLE }, { NS_ATOM, "summary", F_SUMMARY },
 	{ NS_ATOM, "updated", F_UPDATED },
@@ -56,13 +50,6 @@ static const struct name names[] = {
 	{ NS_OPENSEARCH, "itemsPerPage", F_PERPAGE },
 };
 
-#define FCACHE	64
-
-struct fcache {
-	const char	*local;
-	int		 ns;
-	unsigned char	 f;
-};
 
 struct api {
 	struct xmlsax		*x;
@@ -73,7 +60,7 @@ struct api {
 	size_t			 max_items;
 
 	unsigned char		 fields[XMLSAX_DEFAULT_MAX_DEPTH + 2];
-	struct fcache		 cache[FCACHE];
+	struct xmlsax_name_cache cache[XMLSAX_NAME_CACHE];
 	size_t			 max_depth;
 	struct paper		*p;		/* the entry being read */
 	size_t			 entry_depth;
@@ -85,35 +72,12 @@ struct api {
 	char			*api_error;	/* first error entry */
 };
 
+/* The field of element e (F_NONE when it is not one of ours). */
 static enum field
-lookup_slow(const struct xmlsax_elem *e)
+lookup(struct xmlsax_name_cache *cache, const struct xmlsax_elem *e)
 {
-	size_t	 i;
-
-	if (e->ns < 0)
-		return F_NONE;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].ns == e->ns && strcmp(names[i].local,
-		    e->local) == 0)
-			return names[i].f;
-	return F_NONE;
-}
-
-/*
- * lookup_slow through a small cache keyed by the interned name pointer
- * (xmlsax.h: the same name always comes as the same pointer).
- */
-static enum field
-lookup(struct fcache *cache, const struct xmlsax_elem *e)
-{
-	struct fcache	*c = &cache[((uintptr_t)e->local >> 3) % FCACHE];
-
-	if (c->local != e->local || c->ns != e->ns) {
-		c->local = e->local;
-		c->ns = e->ns;
-		c->f = (unsigned char)lookup_slow(e);
-	}
-	return (enum field)c->f;
+	return (enum field)xmlsax_name_find(names,
+	    sizeof(names) / sizeof(names[0]), cache, e);
 }
 
 static void

@@ -40,13 +40,7 @@ enum field {
 	F_CREATOR, F_AUTHOR, F_NAME, F_PRIMARY, F_COMMENT, F_JREF, F_DOI,
 };
 
-struct name {
-	int		 ns;
-	const char	*local;
-	enum field	 f;
-};
-
-static const struct name names[] = {
+static const struct xmlsax_name names[] = {
 	{ XMLSAX_NS_NONE, "item", F_ITEM },
 	{ XMLSAX_NS_NONE, "title", F_TITLE },
 	{ XMLSAX_NS_NONE, "link", F_LINK },
@@ -72,13 +66,6 @@ static const struct name names[] = {
 	{ NS_DC, "creator", F_CREATOR }, { NS_DC, "date", F_PUBDATE },
 };
 
-#define FCACHE	64
-
-struct fcache {
-	const char	*local;
-	int		 ns;
-	unsigned char	 f;
-};
 
 struct rss {
 	struct xmlsax		*x;
@@ -89,7 +76,7 @@ struct rss {
 	size_t			 max_items;
 
 	unsigned char		 fields[XMLSAX_DEFAULT_MAX_DEPTH + 2];
-	struct fcache		 cache[FCACHE];
+	struct xmlsax_name_cache cache[XMLSAX_NAME_CACHE];
 	bool			 atom;		/* the /atom/ form */
 	struct paper		*p;		/* the item being read */
 	size_t			 item_depth;
@@ -99,35 +86,12 @@ struct rss {
 	long long		 chan_pubdate;
 };
 
+/* The field of element e (F_NONE when it is not one of ours). */
 static enum field
-lookup_slow(const struct xmlsax_elem *e)
+lookup(struct xmlsax_name_cache *cache, const struct xmlsax_elem *e)
 {
-	size_t	 i;
-
-	if (e->ns == XMLSAX_NS_OTHER || e->ns == XMLSAX_NS_XML)
-		return F_NONE;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].ns == e->ns && strcmp(names[i].local,
-		    e->local) == 0)
-			return names[i].f;
-	return F_NONE;
-}
-
-/*
- * lookup_slow through a small cache keyed by the interned name pointer
- * (xmlsax.h: the same name always comes as the same pointer).
- */
-static enum field
-lookup(struct fcache *cache, const struct xmlsax_elem *e)
-{
-	struct fcache	*c = &cache[((uintptr_t)e->local >> 3) % FCACHE];
-
-	if (c->local != e->local || c->ns != e->ns) {
-		c->local = e->local;
-		c->ns = e->ns;
-		c->f = (unsigned char)lookup_slow(e);
-	}
-	return (enum field)c->f;
+	return (enum field)xmlsax_name_find(names,
+	    sizeof(names) / sizeof(names[0]), cache, e);
 }
 
 static void

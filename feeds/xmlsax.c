@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <libxml/parser.h>
@@ -602,4 +603,25 @@ xmlsax_attr_value(const struct xmlsax_elem *e, int ns, const char *local)
 		if (e->attrs[i].ns == ns && strcmp(e->attrs[i].local, local) == 0)
 			return e->attrs[i].value;
 	return NULL;
+}
+
+unsigned char
+xmlsax_name_find(const struct xmlsax_name *tbl, size_t n,
+    struct xmlsax_name_cache *cache, const struct xmlsax_elem *e)
+{
+	struct xmlsax_name_cache *c =
+	    &cache[((uintptr_t)e->local >> 3) % XMLSAX_NAME_CACHE];
+
+	if (c->local != e->local || c->ns != e->ns) {
+		c->local = e->local;
+		c->ns = e->ns;
+		c->id = 0;
+		for (size_t i = 0; i < n; i++)
+			if (tbl[i].ns == e->ns &&
+			    strcmp(tbl[i].local, e->local) == 0) {
+				c->id = tbl[i].id;
+				break;
+			}
+	}
+	return c->id;
 }

@@ -144,6 +144,28 @@ void		 xmlsax_fail(struct xmlsax *x, const char *fmt, ...)
 size_t		 xmlsax_n_errors(const struct xmlsax *x);
 /* The first of them ("line N: message"), "" when none. */
 const char	*xmlsax_first_error(const struct xmlsax *x);
+/*
+ * Element names a parser knows: (namespace index or XMLSAX_NS_NONE, local
+ * name) -> a small id, 0 meaning "not one of ours".  xmlsax_name_find
+ * looks e up through a cache keyed by the interned name pointer (the same
+ * name always comes as the same pointer), so a table scan happens once per
+ * distinct name; cache is XMLSAX_NAME_CACHE entries, zeroed by the caller.
+ */
+struct xmlsax_name {
+	int		 ns;
+	const char	*local;
+	unsigned char	 id;
+};
+struct xmlsax_name_cache {
+	const char	*local;
+	int		 ns;
+	unsigned char	 id;
+};
+#define XMLSAX_NAME_CACHE	64
+unsigned char	 xmlsax_name_find(const struct xmlsax_name *tbl, size_t n,
+		    struct xmlsax_name_cache *cache,
+		    const struct xmlsax_elem *e);
+
 /* The value of e's attribute ns:local (XMLSAX_NS_NONE: no namespace). */
 const char	*xmlsax_attr_value(const struct xmlsax_elem *e, int ns,
 		    const char *local);
