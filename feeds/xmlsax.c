@@ -137,6 +137,9 @@ on_error(void *user, xmlErrorPtr e)
 }
 
 /* Errors raised without a parser context (encoding conversion). */
+static void on_generic_error(void *user, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 on_generic_error(void *user, const char *fmt, ...)
 {
