@@ -245,11 +245,15 @@ fuzz_feed_type(const char *target, const struct source_type *t,
 	 * ill-formed XML (read with recovery) libxml2's push parser itself
 	 * depends on where the chunks end (an ISO-8859-1 fallback in one
 	 * case, a stop in another; text around a stray "]]>"), which is
-	 * libxml2's behaviour, reported apart, not checked here.
+	 * libxml2's behaviour, reported apart, not checked here.  When both
+	 * parses fail, the papers streamed before the error may differ
+	 * (a declared encoding such as UTF-7 fails to convert at a point
+	 * that depends on the chunks), but the cycle drops every paper of a
+	 * failed source, so the outcome is the same: only rc is compared.
 	 */
 	if (utf8_valid((const char *)data, size) && warnings == 0 &&
-	    (rc != rc2 || whole.n != chunked.n ||
-	    strcmp(buf_str(&whole.sig), buf_str(&chunked.sig)) != 0))
+	    (rc != rc2 || (rc == 0 && (whole.n != chunked.n ||
+	    strcmp(buf_str(&whole.sig), buf_str(&chunked.sig)) != 0))))
 		fuzz_fail(target, "whole and chunked parses differ: rc %d/%d, "
 		    "%zu/%zu papers, errors '%s' / '%s'", rc, rc2, whole.n,
 		    chunked.n, err, err2);
