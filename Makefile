@@ -7,6 +7,7 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 DATADIR    ?= $(PREFIX)/share/paperwatch
+LIBEXECDIR ?= $(PREFIX)/libexec/paperwatch
 MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 
@@ -40,7 +41,8 @@ TEST_LIBS  := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-DPW_VERSION='"$(VERSION)"' -DPW_DATADIR='"$(DATADIR)"' \
-	-DPW_SYSCONFDIR='"$(SYSCONFDIR)"' -I. $(PKG_CFLAGS)
+	-DPW_SYSCONFDIR='"$(SYSCONFDIR)"' -DPW_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	-I. $(PKG_CFLAGS)
 override CFLAGS   := -std=c11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP $(CFLAGS)
 override LDFLAGS  := $(SANFLAGS) $(LDFLAGS)
 LDLIBS += $(PKG_LIBS) -lm
@@ -50,6 +52,8 @@ LIB_SRC  := $(sort $(wildcard feeds/*.c) $(filter-out daemon/main.c,$(wildcard d
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/daemon/main.o
 BIN      := $(BUILD)/paperwatch
+# The idle half of `run`: libc only (daemon/supervise/supervise.c).
+SUP      := $(BUILD)/paperwatch-supervise
 LIB      := $(BUILD)/libpaperwatch.a
 
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -62,7 +66,7 @@ DEMO_CONF ?= etc/demo.conf
 .PHONY: all run deps check check-unit check-asan check-valgrind check-headers bench fuzz soak \
         install uninstall clean tests
 
-all: $(BIN)
+all: $(BIN) $(SUP)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -75,11 +79,14 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(MAIN_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(LDLIBS)
 
+$(SUP): $(BUILD)/obj/daemon/supervise/supervise.o
+	$(CC) $(LDFLAGS) -o $@ $<
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJ) $(LIB) $(TEST_LIBS) $(LDLIBS)
 
-tests: $(BIN) $(TEST_BIN)
+tests: $(BIN) $(SUP) $(TEST_BIN)
 
 # Install the Debian packages the build and the tests need (as root), or say
 # which ones are missing.
@@ -110,7 +117,7 @@ check-asan:
 
 # The integration tests with paperwatch under valgrind's memcheck: any
 # error or definitely lost block fails the run.
-VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --trace-children=yes \
 	--errors-for-leak-kinds=definite --show-leak-kinds=definite
 check-valgrind: tests
 	@FIXTURES=$(CURDIR)/tests/fixtures PW_BIN=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) \
@@ -118,9 +125,9 @@ check-valgrind: tests
 
 # Soak: `run` for SOAK_SECONDS (default 600) against a changing feed and an
 # SMTP server that goes down and up; memory and descriptors must stay flat.
-soak: $(BIN)
+soak: $(BIN) $(SUP)
 	@PW_BIN=$(CURDIR)/$(BIN) FIXTURES=$(CURDIR)/tests/fixtures \
-	  /usr/bin/python3 tests/soak/soak.py $${SOAK_SECONDS:-600}
+	  /usr/bin/python3 tests/soak/soak.py $${SOAK_SECONDS:-600} $${SOAK_ARGS:-}
 
 check-headers:
 	@fail=0; for h in feeds/*.h daemon/*.h daemon/deliver/*.h; do \
@@ -129,14 +136,15 @@ check-headers:
 
 # The peers it compares against are Debian packages ($(DEB_BENCH)); missing
 # ones are skipped and named.  postfix is only used for its smtp-sink.
-bench: $(BIN)
+bench: $(BIN) $(SUP)
 	@sh bench/run.sh $(BIN)
 
 fuzz:
 	@sh tests/fuzz/run.sh $${FUZZ_SECONDS:-60}
 
-install: $(BIN)
+install: $(BIN) $(SUP)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/paperwatch
+	install -D -m 0755 $(SUP) $(DESTDIR)$(LIBEXECDIR)/paperwatch-supervise
 	for t in templates/*.mustache; do install -D -m 0644 $$t $(DESTDIR)$(DATADIR)/templates/$$(basename $$t); done
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/bin/paperwatch|$(BINDIR)/paperwatch|; s|/etc/paperwatch/|$(SYSCONFDIR)/paperwatch/|g' \
@@ -148,6 +156,7 @@ install: $(BIN)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/paperwatch $(DESTDIR)$(UNITDIR)/paperwatch.service
+	rm -rf $(DESTDIR)$(LIBEXECDIR)
 	rm -rf $(DESTDIR)$(DATADIR)
 	rm -f $(DESTDIR)$(SYSCONFDIR)/paperwatch/paperwatch.conf.example
 	rm -f $(DESTDIR)$(MANDIR)/man8/paperwatch.8 $(DESTDIR)$(MANDIR)/man5/paperwatch.conf.5

@@ -406,8 +406,12 @@ $PY "$ROOT/bench/mkconf.py" idle --state "$I/big/state.db" \
     --url "file://$DATA/rss-1000.xml" -o "$I/big.conf"
 $PY "$ROOT/bench/mkconf.py" idle --state "$I/small/state.db" \
     --url "file://$DATA/rss-10.xml" -o "$I/small.conf"
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
-# wait until PID has used no CPU for a whole second (3 s at least, 20 at most)
+# CPU of PID and of the children it has waited for (its workers)
+cpu_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat" 2>/dev/null; }
+# child PIDs of PID (run's worker, while one runs)
+children() { cat /proc/"$1"/task/*/children 2>/dev/null | tr -d ' \n'; }
+# wait until PID has no worker and has used no CPU for a whole second
+# (3 s at least, 20 at most)
 wait_idle() {
 	sleep 3
 	t=3
@@ -415,7 +419,8 @@ wait_idle() {
 		a=$(cpu_ticks "$1")
 		sleep 1
 		b=$(cpu_ticks "$1")
-		[ -n "$a" ] && [ "$a" = "$b" ] && return 0
+		[ -n "$a" ] && [ "$a" = "$b" ] && [ -z "$(children "$1")" ] &&
+		    return 0
 		t=$((t + 1))
 	done
 	return 1
@@ -618,7 +623,7 @@ vers() { dpkg-query -W -f='${Package} ${Version}, ' "$@" 2>/dev/null | sed 's/, 
 	echo
 	echo "## 5. Idle memory of \`paperwatch run\` (issue 7)"
 	echo
-	echo "\`paperwatch run -c idle.conf\`: one \`arxiv-rss\` source read through \`file://\` (a generated 1,000-entry or 10-entry file, \`interval = \"7d\"\`), one subscription to an mbox. Read once it has used no CPU for a whole second (at least 3 s after start): VmRSS, RssAnon, RssFile from /proc/PID/status, Pss from /proc/PID/smaps_rollup; then SIGTERM. Side by side, started at the same time: \`python3 -c 'import feedparser, time; time.sleep(120)'\`, \`python3 -c 'import time; ...'\` and a C \`sleep()\` loop (dynamic glibc). Median of $IDLE_ROUNDS rounds, KiB."
+	echo "\`paperwatch run -c idle.conf\`: one \`arxiv-rss\` source read through \`file://\` (a generated 1,000-entry or 10-entry file, \`interval = \"7d\"\`), one subscription to an mbox. Read once it has used no CPU for a whole second, its workers included, and no worker is running (at least 3 s after start): so the figures are those of the whole process tree, which is then the supervisor alone (\`run\` idles in \`paperwatch-supervise\`, libc only, and forks a worker when work is due; \`run --one-process\` keeps the old single process): VmRSS, RssAnon, RssFile from /proc/PID/status, Pss from /proc/PID/smaps_rollup; then SIGTERM. Side by side, started at the same time: \`python3 -c 'import feedparser, time; time.sleep(120)'\`, \`python3 -c 'import time; ...'\` and a C \`sleep()\` loop (dynamic glibc). Median of $IDLE_ROUNDS rounds, KiB."
 	echo
 	echo "| process | VmRSS | RssAnon | RssFile | Pss |"
 	echo "| --- | ---: | ---: | ---: | ---: |"

@@ -824,14 +824,16 @@ read_top(struct ctx *cx, config_t *cfg, struct conf *c, bool *has_password)
 		conf_error(cx, root, "missing required setting 'subscriptions'");
 }
 
-struct conf *
-conf_load(const char *path, struct buf *errs)
+/* fp == NULL: read path; otherwise read fp (path names it in errors). */
+static struct conf *
+load(const char *path, FILE *fp, struct buf *errs)
 {
 	struct ctx cx = { .path = path };
 	struct conf *c = xcalloc(1, sizeof(*c));
 	bool has_password = false, failed = false;
 	char *tmp = xstrdup(path);
 	config_t cfg;
+	int rc;
 
 	cx.dir = xstrdup(dirname(tmp));
 	free(tmp);
@@ -839,11 +841,13 @@ conf_load(const char *path, struct buf *errs)
 	c->log_level = -1;
 	config_init(&cfg);
 	config_set_include_dir(&cfg, cx.dir);
-	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+	rc = fp != NULL ? config_read(&cfg, fp) : config_read_file(&cfg, path);
+	if (rc != CONFIG_TRUE) {
 		const char *f = config_error_file(&cfg);
 
 		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO) {
-			int saved = access(path, R_OK) == 0 ? EIO : errno;
+			int saved = fp != NULL ? EIO :
+			    access(path, R_OK) == 0 ? EIO : errno;
 
 			buf_printf(errs, "%s:0: cannot read the config file: "
 			    "%s\n", path, strerror(saved));
@@ -870,6 +874,35 @@ conf_load(const char *path, struct buf *errs)
 		conf_free(c);
 		return NULL;
 	}
+	return c;
+}
+
+struct conf *
+conf_load(const char *path, struct buf *errs)
+{
+	return load(path, NULL, errs);
+}
+
+struct conf *
+conf_load_fd(const char *path, int fd, struct buf *errs)
+{
+	struct conf *c;
+	FILE *fp;
+	int dupfd;
+
+	if (lseek(fd, 0, SEEK_SET) == -1 || (dupfd = dup(fd)) == -1) {
+		buf_printf(errs, "%s:0: cannot read the config snapshot: %s\n",
+		    path, strerror(errno));
+		return NULL;
+	}
+	if ((fp = fdopen(dupfd, "r")) == NULL) {
+		buf_printf(errs, "%s:0: cannot read the config snapshot: %s\n",
+		    path, strerror(errno));
+		close(dupfd);
+		return NULL;
+	}
+	c = load(path, fp, errs);
+	fclose(fp);
 	return c;
 }
 

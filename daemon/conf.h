@@ -111,6 +111,12 @@ struct conf {
  * errs (which the caller owns and prints).
  */
 struct conf	*conf_load(const char *path, struct buf *errs);
+/*
+ * The same, reading the text from fd (from offset 0; fd stays open):
+ * the snapshot of path that `run` validated.  Errors and relative paths
+ * (@include, *_file) are still named and resolved from path.
+ */
+struct conf	*conf_load_fd(const char *path, int fd, struct buf *errs);
 void		 conf_free(struct conf *c);		/* accepts NULL */
 
 const struct conf_source *conf_find_source(const struct conf *c,

@@ -2,15 +2,18 @@
  * main.c: the command line, signals, sd_notify and the daemon loop.
  * Wiring only: the work is done by cycle.c and the modules below it.
  */
+#define _GNU_SOURCE		/* memfd_create */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -29,13 +32,15 @@
 #include "store.h"
 
 #define DEFAULT_CONF	PW_SYSCONFDIR "/paperwatch/paperwatch.conf"
+#define SUPERVISOR	"paperwatch-supervise"
 #define MAX_FILE	(1024LL * 1024 * 1024)
 
 static const char usage_text[] =
 "usage: paperwatch [-v] [-q] COMMAND [OPTIONS]\n"
 "\n"
 "commands:\n"
-"  run -c FILE               run as a daemon (foreground; systemd Type=notify)\n"
+"  run -c FILE [--one-process]  run as a daemon (foreground; systemd\n"
+"                            Type=notify); idles in a small supervisor\n"
 "  once -c FILE              one cycle: poll, match, make digests, deliver\n"
 "       [--source-file SOURCE=FILE]...  read SOURCE from FILE, do not fetch\n"
 "  check-config -c FILE      validate the config; FILE:LINE: errors, exit 78\n"
@@ -67,14 +72,15 @@ now_s(void)
 
 /* config and state */
 
+/* The config from path, or from fd (a snapshot of path) when fd >= 0. */
 static struct conf *
-load_conf(const char *path, bool quiet)
+load_conf_fd(const char *path, int fd, bool quiet)
 {
 	struct buf errs;
 	struct conf *c;
 
 	buf_init(&errs);
-	c = conf_load(path, &errs);
+	c = fd >= 0 ? conf_load_fd(path, fd, &errs) : conf_load(path, &errs);
 	if (c == NULL && !quiet)
 		fputs(buf_str(&errs), stderr);
 	buf_release(&errs);
@@ -87,6 +93,27 @@ load_conf(const char *path, bool quiet)
 		log_warn("config: smtp tls_verify is off: the server's "
 		    "certificate is not checked");
 	return c;
+}
+
+static struct conf *
+load_conf(const char *path, bool quiet)
+{
+	return load_conf_fd(path, -1, quiet);
+}
+
+/* Log why a reloaded config (path, or its snapshot fd) is refused. */
+static void
+reload_errors(const char *path, int fd)
+{
+	struct buf errs;
+
+	buf_init(&errs);
+	conf_free(fd >= 0 ? conf_load_fd(path, fd, &errs) :
+	    conf_load(path, &errs));
+	for (char *l = strtok(errs.data, "\n"); l; l = strtok(NULL, "\n"))
+		log_err("run: reload: %s", l);
+	log_err("run: the new config is invalid: keeping the old one");
+	buf_release(&errs);
 }
 
 static struct store *
@@ -965,6 +992,55 @@ watchdog_ping(void *arg)
 	sd_notify(0, "WATCHDOG=1");
 }
 
+/*
+ * A worker of `run` (see daemon/supervise/supervise.c) reports on this
+ * pipe instead of sd_notify: only the supervisor, systemd's main PID,
+ * may notify.
+ */
+static int worker_fd = -1;
+
+static void worker_say(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void
+worker_say(const char *fmt, ...)
+{
+	char line[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (worker_fd < 0 || n < 0 || (size_t)n >= sizeof(line) - 1)
+		return;
+	line[n++] = '\n';
+	(void)!write(worker_fd, line, (size_t)n);
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The cycle's progress hook in a worker: the supervisor's watchdog. */
+static void
+worker_tick(void *arg)
+{
+	static double last;
+	double now = mono_s();
+
+	(void)arg;
+	if (now - last >= 1.0) {
+		last = now;
+		worker_say("tick");
+	}
+}
+
 struct daemon {
 	const char	*conf_path;
 	struct conf	*conf;
@@ -981,6 +1057,10 @@ notify_status(struct daemon *d)
 	char when[32];
 
 	store_outbox_counts(d->st, &pending, &retrying, &dead, &sent);
+	if (worker_fd >= 0) {
+		worker_say("status %lld %lld", pending, dead);
+		return;
+	}
 	fmt_time(d->last_poll, when, sizeof(when));
 	sd_notifyf(0, "STATUS=last poll %s; %lld messages pending, %lld dead",
 	    when, pending, dead);
@@ -997,14 +1077,7 @@ reload(struct daemon *d)
 	sd_notify(0, "RELOADING=1");
 	log_notice("run: reloading '%s'", d->conf_path);
 	if ((c = load_conf(d->conf_path, true)) == NULL) {
-		struct buf errs;
-
-		buf_init(&errs);
-		conf_free(conf_load(d->conf_path, &errs));
-		for (char *l = strtok(errs.data, "\n"); l; l = strtok(NULL, "\n"))
-			log_err("run: reload: %s", l);
-		log_err("run: the new config is invalid: keeping the old one");
-		buf_release(&errs);
+		reload_errors(d->conf_path, -1);
 	} else if (strcmp(c->state, d->conf->state) != 0) {
 		log_err("run: reload: 'state' cannot change while running "
 		    "(restart instead): keeping the old config");
@@ -1071,19 +1144,160 @@ sleep_until(struct daemon *d, long long due)
 	}
 }
 
+/* Where paperwatch-supervise is: beside the binary (the build tree), in
+ * ../libexec/paperwatch (an install moved from its PREFIX), or where
+ * `make install` put it. */
+static char *
+find_supervisor(const char *exe)
+{
+	char *dir = xstrdup(exe), *slash = strrchr(dir, '/');
+	const char *rel[] = { "", "/../libexec/paperwatch" };
+	char *path;
+
+	if (slash != NULL) {
+		*slash = '\0';
+		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+			path = xasprintf("%s%s/" SUPERVISOR, dir, rel[i]);
+			if (access(path, X_OK) == 0) {
+				free(dir);
+				return path;
+			}
+			free(path);
+		}
+	}
+	free(dir);
+	path = xstrdup(PW_LIBEXECDIR "/" SUPERVISOR);
+	if (access(path, X_OK) == 0)
+		return path;
+	free(path);
+	return NULL;
+}
+
+/* The config file's text in a memfd: what `run` validates and keeps. */
+static int
+conf_snapshot(const char *path, char *err, size_t errlen)
+{
+	struct buf b;
+	int fd;
+
+	buf_init(&b);
+	if (file_read_all(path, 16 * 1024 * 1024, &b, err, errlen) == -1) {
+		buf_release(&b);
+		return -1;
+	}
+	if ((fd = memfd_create("paperwatch.conf", MFD_CLOEXEC)) == -1 ||
+	    write(fd, b.data, b.len) != (ssize_t)b.len) {
+		snprintf(err, errlen, "%s: config snapshot: %s", path,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+	}
+	buf_release(&b);
+	return fd;
+}
+
+static const char *cli_flag;		/* -v or -q, passed on to workers */
+
+/*
+ * Hand the process over to paperwatch-supervise, which idles with libc
+ * alone and runs a worker (`paperwatch _worker`) each time work is due.
+ * Returns only if that cannot be done (then `run` works in one process).
+ */
+static void
+exec_supervisor(const char *conf_path, int conf_fd)
+{
+	char exe[4096], fdstr[16], *sup;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *argv[6];
+	int argc = 0;
+
+	if (n <= 0) {
+		log_warn("run: cannot find my own binary (%s): running in one "
+		    "process", strerror(errno));
+		return;
+	}
+	exe[n] = '\0';
+	if ((sup = find_supervisor(exe)) == NULL) {
+		log_warn("run: %s not found beside '%s' nor in %s: running in "
+		    "one process", SUPERVISOR, exe, PW_LIBEXECDIR);
+		return;
+	}
+	snprintf(fdstr, sizeof(fdstr), "%d", conf_fd);
+	argv[argc++] = sup;
+	argv[argc++] = exe;
+	argv[argc++] = (char *)conf_path;
+	argv[argc++] = fdstr;
+	if (cli_flag != NULL)
+		argv[argc++] = (char *)cli_flag;
+	argv[argc] = NULL;
+	if (fcntl(conf_fd, F_SETFD, 0) == 0)	/* the supervisor keeps it */
+		execv(sup, argv);
+	log_warn("run: cannot start '%s': %s: running in one process", sup,
+	    strerror(errno));
+	(void)fcntl(conf_fd, F_SETFD, FD_CLOEXEC);
+	free(sup);
+}
+
+/* The daemon in this one process: the loop the workers split up. */
+static int
+run_one_process(struct daemon *d)
+{
+	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
+		d->watchdog_usec = 0;
+	install_signals();
+	cycle_set_hooks(d->cy, &got_term, d->watchdog_usec ? watchdog_ping :
+	    NULL, NULL);
+	fetch_global_init();
+	sd_notify(0, "READY=1\nSTATUS=starting");
+	while (!got_term) {
+		if (got_hup) {
+			got_hup = 0;
+			reload(d);
+		}
+		one_round(d);
+		if (got_term)
+			break;
+		sleep_until(d, cycle_next_due(d->cy, now_s()));
+	}
+	sd_notify(0, "STOPPING=1");
+	log_notice("run: stopping");
+	cycle_free(d->cy);
+	store_close(d->st);
+	conf_free(d->conf);
+	fetch_global_cleanup();
+	return 0;
+}
+
 static int
 cmd_run(int argc, char **argv, const char *conf_path)
 {
+	static const struct option longopts[] = {
+		{ "one-process", no_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct daemon d = { .conf_path = conf_path, .last_poll = -1 };
+	bool one_process = false;
 	char err[512];
-	int ch;
+	int ch, conf_fd = -1;
 
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
-		if (ch != 'c')
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		if (ch == 'c')
+			d.conf_path = optarg;
+		else if (ch == 'P')
+			one_process = true;
+		else
 			return usage();
-		d.conf_path = optarg;
 	}
-	if ((d.conf = load_conf(d.conf_path, false)) == NULL)
+	if (optind != argc)
+		return usage();
+	/* what is validated is what the workers will read */
+	if (!one_process &&
+	    (conf_fd = conf_snapshot(d.conf_path, err, sizeof(err))) == -1) {
+		fprintf(stderr, "paperwatch: %s\n", err);
+		return EX_CONFIG;
+	}
+	if ((d.conf = load_conf_fd(d.conf_path, conf_fd, false)) == NULL)
 		return EX_CONFIG;
 	if ((d.st = open_store(d.conf)) == NULL) {
 		conf_free(d.conf);
@@ -1095,27 +1309,128 @@ cmd_run(int argc, char **argv, const char *conf_path)
 		conf_free(d.conf);
 		return EX_CONFIG;
 	}
-	if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
-		d.watchdog_usec = 0;
-	install_signals();
-	cycle_set_hooks(d.cy, &got_term, d.watchdog_usec ? watchdog_ping : NULL,
-	    NULL);
-	fetch_global_init();
 	log_notice("run: started: %zu sources, %zu subscriptions, state '%s'",
 	    d.conf->n_sources, d.conf->n_subs, d.conf->state);
-	sd_notify(0, "READY=1\nSTATUS=starting");
-	while (!got_term) {
-		if (got_hup) {
-			got_hup = 0;
-			reload(&d);
+	if (!one_process) {
+		cycle_free(d.cy);
+		store_close(d.st);
+		conf_free(d.conf);
+		exec_supervisor(d.conf_path, conf_fd);
+		close(conf_fd);
+		/* still here: the same daemon in this one process */
+		if ((d.conf = load_conf(d.conf_path, true)) == NULL ||
+		    (d.st = open_store(d.conf)) == NULL ||
+		    (d.cy = cycle_new(d.conf, d.st, err, sizeof(err))) ==
+		    NULL) {
+			log_err("run: the config or the state changed "
+			    "meanwhile: start again");
+			store_close(d.st);
+			conf_free(d.conf);
+			return 1;
 		}
-		one_round(&d);
-		if (got_term)
-			break;
-		sleep_until(&d, cycle_next_due(d.cy, now_s()));
 	}
-	sd_notify(0, "STOPPING=1");
-	log_notice("run: stopping");
+	return run_one_process(&d);
+}
+
+/*
+ * _worker CONF_FD STATUS_FD NEW_FD FLOOR: one round for the supervisor,
+ * on the config snapshot in CONF_FD (or the SIGHUP candidate in NEW_FD,
+ * if valid), reporting on STATUS_FD; FLOOR is when the previous worker
+ * ended (CLOCK_MONOTONIC), for the per-host spacing of requests.
+ */
+static int
+cmd_worker(int argc, char **argv, const char *conf_path)
+{
+	struct daemon d = { .conf_path = conf_path, .last_poll = -1 };
+	int conf_fd, new_fd;
+	double floor;
+	char err[512], *end;
+
+	if (argc != 5)
+		return usage();
+	errno = 0;
+	conf_fd = (int)strtol(argv[1], &end, 10);
+	worker_fd = (int)strtol(argv[2], &end, 10);
+	new_fd = (int)strtol(argv[3], &end, 10);
+	floor = strtod(argv[4], &end);
+	if (errno != 0 || conf_fd < 0 || worker_fd < 0)
+		return usage();
+	(void)fcntl(conf_fd, F_SETFD, FD_CLOEXEC);
+	(void)fcntl(worker_fd, F_SETFD, FD_CLOEXEC);
+	if (new_fd >= 0)
+		(void)fcntl(new_fd, F_SETFD, FD_CLOEXEC);
+	install_signals();
+	signal(SIGHUP, SIG_IGN);		/* the supervisor's business */
+
+	if (new_fd >= 0) {
+		struct conf *c = load_conf_fd(conf_path, new_fd, true);
+		struct conf *old;
+		struct buf scratch;
+
+		buf_init(&scratch);
+		old = conf_load_fd(conf_path, conf_fd, &scratch);
+		buf_release(&scratch);
+
+		if (c == NULL)
+			reload_errors(conf_path, new_fd);
+		else if (old != NULL && strcmp(c->state, old->state) != 0) {
+			log_err("run: reload: 'state' cannot change while "
+			    "running (restart instead): keeping the old config");
+			conf_free(c);
+			c = NULL;
+		} else if ((d.st = open_store(c)) != NULL &&
+		    (d.cy = cycle_new(c, d.st, err, sizeof(err))) == NULL) {
+			log_err("run: reload: %s: keeping the old config", err);
+			store_close(d.st);
+			d.st = NULL;
+			conf_free(c);
+			c = NULL;
+		}
+		if (c != NULL) {
+			log_notice("run: config reloaded: %zu sources, %zu "
+			    "subscriptions", c->n_sources, c->n_subs);
+			conf_free(old);
+			d.conf = c;
+		} else if ((d.conf = old) != NULL && old->log_level > 0 &&
+		    cli_flag == NULL) {
+			log_set_level((enum log_level)old->log_level);
+		}
+		worker_say(c != NULL ? "reload ok" : "reload refused");
+	}
+	if (d.conf == NULL) {
+		struct buf errs;
+
+		buf_init(&errs);
+		d.conf = conf_load_fd(conf_path, conf_fd, &errs);
+		if (d.conf == NULL) {
+			fputs(buf_str(&errs), stderr);
+			buf_release(&errs);
+			return EX_CONFIG;
+		}
+		buf_release(&errs);
+		if (d.conf->log_level > 0 && log_get_level() == LOG_LVL_INFO)
+			log_set_level((enum log_level)d.conf->log_level);
+	}
+	if (d.st == NULL && (d.st = open_store(d.conf)) == NULL) {
+		conf_free(d.conf);
+		return 1;
+	}
+	if (d.cy == NULL &&
+	    (d.cy = cycle_new(d.conf, d.st, err, sizeof(err))) == NULL) {
+		log_err("%s", err);
+		store_close(d.st);
+		conf_free(d.conf);
+		return EX_CONFIG;
+	}
+	cycle_set_hooks(d.cy, &got_term, worker_tick, NULL);
+	fetch_global_init();
+	if (floor > 0)
+		fetch_assume_requests_at(floor);
+	one_round(&d);
+	if (d.last_poll >= 0)
+		worker_say("polled %lld", d.last_poll);
+	if (!got_term)
+		worker_say("next %lld", cycle_next_due(d.cy, now_s()));
 	cycle_free(d.cy);
 	store_close(d.st);
 	conf_free(d.conf);
@@ -1141,8 +1456,10 @@ main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(argv[i], "-v") == 0) {
 			log_set_level(LOG_LVL_DEBUG);
+			cli_flag = "-v";
 		} else if (strcmp(argv[i], "-q") == 0) {
 			log_set_level(LOG_LVL_WARN);
+			cli_flag = "-q";
 		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
 			conf_path = argv[++i];
 		} else {
@@ -1160,6 +1477,8 @@ main(int argc, char **argv)
 		return cmd_once(argc, argv, conf_path);
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc, argv, conf_path);
+	if (strcmp(cmd, "_worker") == 0)	/* started by paperwatch-supervise */
+		return cmd_worker(argc, argv, conf_path);
 	if (strcmp(cmd, "papers") == 0)
 		return cmd_papers(argc, argv);
 	if (strcmp(cmd, "match") == 0)

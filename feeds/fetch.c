@@ -79,6 +79,7 @@ static struct {
 	double	last;
 } remembered[FETCH_REMEMBER];
 static size_t nremembered;
+static double spacing_floor = -1;	/* fetch_assume_requests_at */
 
 static const struct {
 	CURLoption	opt;
@@ -230,8 +231,15 @@ remembered_last(const char *key)
 {
 	for (size_t i = 0; i < nremembered; i++)
 		if (strcmp(remembered[i].key, key) == 0)
-			return remembered[i].last;
-	return -1;
+			return remembered[i].last > spacing_floor ?
+			    remembered[i].last : spacing_floor;
+	return spacing_floor;
+}
+
+void
+fetch_assume_requests_at(double mono)
+{
+	spacing_floor = mono;
 }
 
 /* Remember a start; when the table is full, forget the oldest start. */

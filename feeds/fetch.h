@@ -70,6 +70,12 @@ struct fetch_job {
 
 /* Global libcurl init/cleanup: once per process. */
 int	fetch_global_init(void);
+/*
+ * Assume that every host was last asked at mono (CLOCK_MONOTONIC seconds,
+ * the same clock in every process): a process that polls after another
+ * one (the workers of `run`) keeps the per-host spacing.  -1 forgets it.
+ */
+void	fetch_assume_requests_at(double mono);
 void	fetch_global_cleanup(void);
 
 /*

@@ -2,8 +2,10 @@
 """paperwatch run under a test harness: it reports READY over
 NOTIFY_SOCKET, polls a local HTTP server, sends each due digest once,
 keeps its config on an invalid SIGHUP reload and takes a valid one, and
-stops on SIGTERM with nothing lost."""
+stops on SIGTERM with nothing lost.  Between cycles only the supervisor
+(libc alone) is left; a worker that dies is replaced."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -77,6 +79,25 @@ class Notify:
         self.sock.close()
 
 
+def children(pid):
+    out = []
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                out += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def maps(pid):
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def wait_for(pred, timeout):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -113,9 +134,25 @@ try:
          and 'paperwatch_outbox_messages{state="sent"} 1' in text,
          "the metrics file holds the figures", text)
 
-    # an invalid config on SIGHUP: the old one keeps running
+    # idle: the process systemd watches is the supervisor, without the
+    # libraries of the worker (not checkable under a PW_WRAP wrapper)
+    if not pwtest.WRAP:
+        t.ok(wait_for(lambda: not children(proc.pid) and
+                      "libcurl" not in maps(proc.pid), 10) and
+             "libc.so" in maps(proc.pid),
+             "between cycles the main process maps libc, not libcurl")
+    else:
+        t.skip("the supervisor's mappings", "run under " + pwtest.WRAP[0])
+
+    # an invalid config on SIGHUP: the old one keeps running; and until
+    # the SIGHUP the edit changes nothing (the workers read the snapshot)
     with open(conf, "w") as f:
         f.write("this is not a config ;;;\n")
+    time.sleep(5)       # two more polls, on the validated snapshot
+    logtext = open(os.path.join(work, "run.log")).read()
+    t.ok("pw.conf:1:" not in logtext and "worker" not in logtext and
+         proc.poll() is None, "an edit without SIGHUP is not read",
+         logtext[-2000:])
     before = notify.count("READY=1")
     proc.send_signal(signal.SIGHUP)
     t.ok(notify.wait("RELOADING=1", 10), "RELOADING=1 on SIGHUP")
@@ -142,6 +179,26 @@ try:
     t.ok(len(pwtest.messages(mail)) == 2, "nothing is sent twice",
          [str(m["To"]) for m in pwtest.messages(mail)])
 
+    # a worker killed in the middle of its work: logged, replaced
+    victims = []
+
+    def kill_worker():
+        for c in children(proc.pid):
+            try:
+                os.kill(c, signal.SIGKILL)
+                victims.append(c)
+            except OSError:
+                pass
+        return victims
+
+    t.ok(wait_for(kill_worker, 20), "a worker was caught running")
+    t.ok(wait_for(lambda: "killed by signal 9" in
+                  open(os.path.join(work, "run.log")).read(), 10) and
+         proc.poll() is None, "its death is logged; the daemon goes on")
+    before = notify.count("STATUS=")
+    t.ok(wait_for(lambda: notify.count("STATUS=") > before, 30),
+         "a new worker runs after the backoff")
+
     proc.send_signal(signal.SIGTERM)
     try:
         rc = proc.wait(10)
@@ -156,6 +213,40 @@ try:
     t.ok("hf" in r.stdout and "arxiv-testing" in r.stdout,
          "status lists the sources", r.stdout)
     proc = None
+
+    # run --one-process: the same daemon without the supervisor
+    os.unlink(os.path.join(work, "state.db"))
+    notify.seen.clear()
+    log = open(os.path.join(work, "run1.log"), "w")
+    proc = subprocess.Popen(pwtest.cmd(["run", "--one-process", "-c", conf]),
+                            env=env, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    t.ok(notify.wait("READY=1", 10), "--one-process: READY=1")
+    got = wait_for(lambda: len(pwtest.messages(mail)) >= 4, 20)
+    t.ok(got, "--one-process: the digests are delivered again (new state)")
+    t.ok(not pwtest.WRAP and "libcurl" in maps(proc.pid) or
+         pwtest.WRAP, "--one-process: one process does it all")
+    before = notify.count("READY=1")
+    proc.send_signal(signal.SIGHUP)
+    t.ok(wait_for(lambda: notify.count("READY=1") > before, 10),
+         "--one-process: SIGHUP reloads")
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(10)
+    except subprocess.TimeoutExpired:
+        rc = None
+    t.ok(rc == 0 and notify.wait("STOPPING=1", 2),
+         "--one-process: SIGTERM: exit 0, STOPPING=1", rc)
+    proc = None
+
+    # workers are separate processes: their sanitizer or valgrind reports
+    # and exit statuses show only in the log (valgrind follows them with
+    # --trace-children=yes in make check-valgrind)
+    logs = "".join(open(os.path.join(work, n)).read()
+                   for n in ("run.log", "run1.log"))
+    bad = [l for l in logs.splitlines()
+           if re.match(r"(<\d>)?==\d+==", l) or "exited with status" in l]
+    t.ok(not bad, "no worker reported an error or failed", bad[:20])
 finally:
     if proc is not None and proc.poll() is None:
         proc.kill()

@@ -5,7 +5,10 @@ SMTP server that goes down and comes back every minute.  It samples the
 daemon's resident memory and open file descriptors every 5 s and checks,
 at the end, that every paper reached the reader exactly once.
 
-usage: soak.py [SECONDS]   (make soak; PW_BIN = the binary)
+usage: soak.py [SECONDS] [--one-process]   (make soak; PW_BIN = the binary)
+By default `run` idles in its supervisor and forks a worker for each
+poll: the samples are the supervisor's.  --one-process soaks the daemon
+that does everything in one long-lived process, where a leak would show.
 Prints TAP lines and a summary with the figures; exit 0 when all hold.
 """
 import os
@@ -21,7 +24,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
 import pwtest  # noqa: E402
 
-SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else \
+ARGS = [a for a in sys.argv[1:] if a.startswith("--")]
+POS = [a for a in sys.argv[1:] if not a.startswith("--")]
+SECONDS = int(POS[0]) if POS else \
     int(os.environ.get("SOAK_SECONDS", "600"))
 NEW_EVERY = 3.0          # a new paper every 3 s
 SMTP_CYCLE = 60.0        # the SMTP server is down 20 s of every minute
@@ -109,7 +114,7 @@ subscriptions = ( { name = "soak"; keywords = ["soak paper"];
 """ % (work, smtp_port, http.server_address[1]))
 env = dict(os.environ, PAPERWATCH_DATADIR=pwtest.ROOT)
 log = open(os.path.join(work, "run.log"), "w")
-proc = subprocess.Popen(pwtest.cmd(["run", "-c", conf]), env=env,
+proc = subprocess.Popen(pwtest.cmd(["run"] + ARGS + ["-c", conf]), env=env,
                         stdout=log, stderr=subprocess.STDOUT)
 samples = []
 smtp_up = True

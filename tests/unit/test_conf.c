@@ -327,6 +327,50 @@ test_durations(void **state)
 	assert_int_equal(conf_parse_duration("99999999999999999999"), -1);
 }
 
+/*
+ * conf_load_fd reads the snapshot, not the file, but names the file in
+ * errors and resolves relative paths from it (what `run`'s workers do).
+ */
+static void
+test_load_from_snapshot(void **state)
+{
+	const char *good = UA
+	    "sources = ( { name = \"a\"; type = \"feed\"; "
+	    "url = \"file:///x\"; } );\n"
+	    "subscriptions = ( { name = \"s\"; keywords = [\"x\"]; "
+	    "mbox = \"out.mbox\"; } );\n";
+	const char *bad = UA "sources = ( { name = \"a\"; } );\n";
+	char *path = write_file("snap.conf", "this is not a config ;;;\n", 0600);
+	char tmpl[] = "/tmp/pw-snap-XXXXXX";
+	int fd = mkstemp(tmpl);
+	struct buf errs;
+	struct conf *c;
+
+	(void)state;
+	assert_true(fd >= 0);
+	unlink(tmpl);
+	assert_int_equal(write(fd, good, strlen(good)), (ssize_t)strlen(good));
+	buf_init(&errs);
+	c = conf_load_fd(path, fd, &errs);	/* the file itself is invalid */
+	assert_non_null(c);
+	assert_string_equal(buf_str(&errs), "");
+	assert_int_equal(c->n_subs, 1);
+	assert_string_equal(c->path, path);
+	conf_free(c);
+	/* read again from offset 0: the same fd serves every worker */
+	c = conf_load_fd(path, fd, &errs);
+	assert_non_null(c);
+	conf_free(c);
+
+	assert_int_equal(ftruncate(fd, 0), 0);
+	assert_int_equal(pwrite(fd, bad, strlen(bad), 0), (ssize_t)strlen(bad));
+	assert_null(conf_load_fd(path, fd, &errs));
+	assert_non_null(strstr(buf_str(&errs), "snap.conf:2:"));
+	buf_release(&errs);
+	close(fd);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -338,6 +382,7 @@ main(void)
 		cmocka_unit_test(test_password_world_readable),
 		cmocka_unit_test(test_credentials_directory),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_load_from_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
