@@ -105,8 +105,10 @@ source_stream_type(const struct source_stream *s)
 static int
 stream_start(struct source_stream *s, char *err, size_t errlen)
 {
+	/* the same prefix whatever the pushes were (source_parse too) */
 	if (s->type == NULL)
-		s->type = source_sniff(buf_str(&s->head), s->head.len);
+		s->type = source_sniff(buf_str(&s->head),
+		    s->head.len < SOURCE_SNIFF ? s->head.len : SOURCE_SNIFF);
 	s->state = s->type->begin(s->cb, s->arg, s->info, &s->limits);
 	if (s->state == NULL) {
 		snprintf(err, errlen, "cannot start the %s parser",
