@@ -1333,9 +1333,9 @@ cmd_run(int argc, char **argv, const char *conf_path)
 }
 
 /*
- * _worker CONF_FD STATUS_FD NEW_FD FLOOR: one round for the supervisor,
+ * _worker CONF_FD STATUS_FD NEW_FD SPACING: one round for the supervisor,
  * on the config snapshot in CONF_FD (or the SIGHUP candidate in NEW_FD,
- * if valid), reporting on STATUS_FD; FLOOR is when the previous worker
+ * if valid), reporting on STATUS_FD; SPACING is when the previous worker
  * ended (CLOCK_MONOTONIC), for the per-host spacing of requests.
  */
 static int
@@ -1343,7 +1343,7 @@ cmd_worker(int argc, char **argv, const char *conf_path)
 {
 	struct daemon d = { .conf_path = conf_path, .last_poll = -1 };
 	int conf_fd, new_fd;
-	double floor;
+	double spacing_from;
 	char err[512], *end;
 
 	if (argc != 5)
@@ -1352,7 +1352,7 @@ cmd_worker(int argc, char **argv, const char *conf_path)
 	conf_fd = (int)strtol(argv[1], &end, 10);
 	worker_fd = (int)strtol(argv[2], &end, 10);
 	new_fd = (int)strtol(argv[3], &end, 10);
-	floor = strtod(argv[4], &end);
+	spacing_from = strtod(argv[4], &end);
 	if (errno != 0 || conf_fd < 0 || worker_fd < 0)
 		return usage();
 	(void)fcntl(conf_fd, F_SETFD, FD_CLOEXEC);
@@ -1424,8 +1424,8 @@ cmd_worker(int argc, char **argv, const char *conf_path)
 	}
 	cycle_set_hooks(d.cy, &got_term, worker_tick, NULL);
 	fetch_global_init();
-	if (floor > 0)
-		fetch_assume_requests_at(floor);
+	if (spacing_from > 0)
+		fetch_assume_requests_at(spacing_from);
 	one_round(&d);
 	if (d.last_poll >= 0)
 		worker_say("polled %lld", d.last_poll);

@@ -253,10 +253,10 @@ fdarg(char *out, size_t outlen, int fd)
  * it could not be started.
  */
 static int
-run_worker(int conf_fd, int new_fd, double floor, const sigset_t *waitmask,
-    struct report *r)
+run_worker(int conf_fd, int new_fd, double spacing_from,
+    const sigset_t *waitmask, struct report *r)
 {
-	char a_conf[16], a_status[16], a_new[16], a_floor[32];
+	char a_conf[16], a_status[16], a_new[16], a_spacing[32];
 	char *argv[MAX_FLAGS + 10];
 	char line[256];
 	size_t llen = 0;
@@ -272,7 +272,7 @@ run_worker(int conf_fd, int new_fd, double floor, const sigset_t *waitmask,
 	fdarg(a_conf, sizeof(a_conf), conf_fd);
 	fdarg(a_status, sizeof(a_status), p[1]);
 	fdarg(a_new, sizeof(a_new), new_fd);
-	snprintf(a_floor, sizeof(a_floor), "%.3f", floor);
+	snprintf(a_spacing, sizeof(a_spacing), "%.3f", spacing_from);
 	argv[argc++] = (char *)exe;
 	for (int i = 0; i < nflags; i++)
 		argv[argc++] = flags[i];
@@ -282,7 +282,7 @@ run_worker(int conf_fd, int new_fd, double floor, const sigset_t *waitmask,
 	argv[argc++] = a_conf;
 	argv[argc++] = a_status;
 	argv[argc++] = a_new;
-	argv[argc++] = a_floor;
+	argv[argc++] = a_spacing;
 	argv[argc] = NULL;
 
 	if ((pid = fork()) == -1) {
@@ -300,6 +300,10 @@ run_worker(int conf_fd, int new_fd, double floor, const sigset_t *waitmask,
 		if (new_fd >= 0)
 			(void)fcntl(new_fd, F_SETFD, 0);
 		signal(SIGHUP, SIG_IGN);	/* the supervisor's business */
+		/* only the main PID may notify systemd; workers report here */
+		unsetenv("NOTIFY_SOCKET");
+		unsetenv("WATCHDOG_USEC");
+		unsetenv("WATCHDOG_PID");
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		execv(exe, argv);
@@ -438,7 +442,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	sigset_t block, waitmask;
 	long long polled = -1, backoff = 0;
-	double floor = -1;
+	double spacing_from = -1;
 	int conf_fd;
 	char *end;
 
@@ -499,8 +503,9 @@ main(int argc, char **argv)
 				notify("READY=1");
 			}
 		}
-		status = run_worker(conf_fd, new_fd, floor, &waitmask, &r);
-		floor = mono();
+		status = run_worker(conf_fd, new_fd, spacing_from, &waitmask,
+		    &r);
+		spacing_from = mono();
 		if (new_fd >= 0) {
 			if (r.reload == 1) {
 				close(conf_fd);
