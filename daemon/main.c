@@ -1018,21 +1018,12 @@ worker_say(const char *fmt, ...)
 	(void)!write(worker_fd, line, (size_t)n);
 }
 
-static double
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The cycle's progress hook in a worker: the supervisor's watchdog. */
 static void
 worker_tick(void *arg)
 {
 	static double last;
-	double now = mono_s();
+	double now = time_mono();
 
 	(void)arg;
 	if (now - last >= 1.0) {

@@ -126,15 +126,6 @@ fetch_status_str(enum fetch_status st)
 	return "unknown";
 }
 
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The scheme of url, lower case, into out ("" when there is none). */
 static void
 url_scheme(const char *url, char *out, size_t outlen)
@@ -813,7 +804,7 @@ stopped(const struct fetch_opts *o)
 static void
 loop(struct run *r)
 {
-	double last_tick = now_mono(), now;
+	double last_tick = time_mono(), now;
 	int still;
 	CURLMcode mc;
 
@@ -822,14 +813,14 @@ loop(struct run *r)
 			cancel_all(r, FETCH_RETRY_LATER, "interrupted");
 			return;
 		}
-		start_ready(r, now_mono());
+		start_ready(r, time_mono());
 		mc = curl_multi_perform(r->multi, &still);
 		drain(r);
 		if (r->left == 0)
 			return;
 		if (mc == CURLM_OK)
 			mc = curl_multi_poll(r->multi, NULL, 0,
-			    wait_ms(r, now_mono()), NULL);
+			    wait_ms(r, time_mono()), NULL);
 		if (mc != CURLM_OK) {
 			char why[128];
 
@@ -838,7 +829,7 @@ loop(struct run *r)
 			cancel_all(r, FETCH_FAILED, why);
 			return;
 		}
-		now = now_mono();
+		now = time_mono();
 		if (r->opts->tick != NULL && now - last_tick >= 1.0) {
 			last_tick = now;
 			r->opts->tick(r->opts->tick_arg);

@@ -675,6 +675,15 @@ civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
 	*y = (long long)yoe + era * 400 + (*m <= 2);
 }
 
+double
+time_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Without gmtime_r and strftime: it is on the JSON Lines hot path. */
 void
 time_format_rfc3339(long long t, char *out, size_t outlen)

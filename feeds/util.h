@@ -85,6 +85,8 @@ long long time_parse_rfc822(const char *s);
 long long time_parse_any(const char *s);	/* either form */
 /* Format t (UTC) as "2026-04-12T22:09:25Z" into out (>= 21 bytes). */
 void	 time_format_rfc3339(long long t, char *out, size_t outlen);
+/* CLOCK_MONOTONIC in seconds (the same clock in every process). */
+double	 time_mono(void);
 
 /*
  * JSON documents are bounded before they are parsed: jansson costs ~230

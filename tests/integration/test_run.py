@@ -98,6 +98,15 @@ def maps(pid):
         return ""
 
 
+def terminate(p):
+    """SIGTERM; the exit status, or None if it did not stop within 10 s."""
+    p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(10)
+    except subprocess.TimeoutExpired:
+        return None
+
+
 def wait_for(pred, timeout):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -203,11 +212,7 @@ try:
     t.ok(wait_for(lambda: notify.count("STATUS=") > before, 30),
          "a new worker runs after the backoff")
 
-    proc.send_signal(signal.SIGTERM)
-    try:
-        rc = proc.wait(10)
-    except subprocess.TimeoutExpired:
-        rc = None
+    rc = terminate(proc)
     t.ok(rc == 0, "SIGTERM: exit 0", rc)
     t.ok(notify.wait("STOPPING=1", 2), "STOPPING=1 sent")
     r = pwtest.run(["status", "-c", conf])
@@ -234,11 +239,7 @@ try:
     proc.send_signal(signal.SIGHUP)
     t.ok(wait_for(lambda: notify.count("READY=1") > before, 10),
          "--one-process: SIGHUP reloads")
-    proc.send_signal(signal.SIGTERM)
-    try:
-        rc = proc.wait(10)
-    except subprocess.TimeoutExpired:
-        rc = None
+    rc = terminate(proc)
     t.ok(rc == 0 and notify.wait("STOPPING=1", 2),
          "--one-process: SIGTERM: exit 0, STOPPING=1", rc)
     proc = None
