@@ -26,6 +26,7 @@ struct store {
 	/* the outbox's other statements, prepared on first use */
 	sqlite3_stmt	*outbox_add;
 	sqlite3_stmt	*outbox_due;
+	sqlite3_stmt	*outbox_get;
 	sqlite3_stmt	*outbox_failed;
 	bool		 outbox_compacted;	/* old sent bodies dropped */
 };
@@ -224,6 +225,7 @@ store_close(struct store *st)
 	sqlite3_finalize(st->outbox_sent);
 	sqlite3_finalize(st->outbox_add);
 	sqlite3_finalize(st->outbox_due);
+	sqlite3_finalize(st->outbox_get);
 	sqlite3_finalize(st->outbox_failed);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
@@ -788,47 +790,83 @@ store_outbox_add(struct store *st, long long digest, const char *sub,
 	return step_reset(st, s, err, errlen);
 }
 
+/*
+ * Two steps: the ids of the batch first (the ORDER BY sorts every due
+ * row, and a sorted row carries all its result columns: selecting the
+ * bodies there read the body of every pending message, not only of the
+ * batch, on every call), then each message by id.
+ */
 int
 store_outbox_due(struct store *st, long long now, size_t limit,
     struct outbox_msg ***out, size_t *n, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = cached(st, &st->outbox_due, "SELECT id, digest, "
-	    "sub, channel, dest, subject, body, attempts FROM outbox WHERE "
-	    "state='pending' AND next_attempt <= ?1 ORDER BY channel, id "
-	    "LIMIT ?2", err, errlen);
-	size_t cap = 0;
+	sqlite3_stmt *ids = cached(st, &st->outbox_due, "SELECT id FROM "
+	    "outbox WHERE state='pending' AND next_attempt <= ?1 ORDER BY "
+	    "channel, id LIMIT ?2", err, errlen);
+	sqlite3_stmt *one;
+	long long *id = NULL;
+	size_t n_id = 0, cap = 0;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (s == NULL)
+	if (ids == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int64(s, 2, (long long)limit);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct outbox_msg *m = xcalloc(1, sizeof(*m));
-		const void *blob = sqlite3_column_blob(s, 6);
-		size_t len = (size_t)sqlite3_column_bytes(s, 6);
+	sqlite3_bind_int64(ids, 1, now);
+	sqlite3_bind_int64(ids, 2, (long long)limit);
+	while ((rc = sqlite3_step(ids)) == SQLITE_ROW) {
+		if (n_id == cap) {
+			cap = cap ? cap * 2 : 16;
+			id = xreallocarray(id, cap, sizeof(*id));
+		}
+		id[n_id++] = sqlite3_column_int64(ids, 0);
+	}
+	sqlite3_reset(ids);
+	if (rc != SQLITE_DONE) {
+		free(id);
+		return db_err(st, err, errlen, "database: reading the outbox");
+	}
+	if (n_id == 0)
+		return 0;
+	one = cached(st, &st->outbox_get, "SELECT digest, sub, channel, "
+	    "dest, subject, body, attempts FROM outbox WHERE id=?1 AND "
+	    "state='pending'", err, errlen);
+	if (one == NULL) {
+		free(id);
+		return -1;
+	}
+	*out = xcalloc(n_id, sizeof(**out));
+	for (size_t i = 0; i < n_id; i++) {
+		struct outbox_msg *m;
+		const void *blob;
+		size_t len;
 
-		m->id = sqlite3_column_int64(s, 0);
-		m->digest_id = xasprintf("%lld", sqlite3_column_int64(s, 1));
-		m->subscription = col_str(s, 2);
-		m->channel = col_str(s, 3);
-		m->dest = col_str(s, 4);
-		m->subject = col_str(s, 5);
+		sqlite3_reset(one);
+		sqlite3_bind_int64(one, 1, id[i]);
+		if ((rc = sqlite3_step(one)) == SQLITE_DONE)
+			continue;	/* gone since (outbox drop) */
+		if (rc != SQLITE_ROW)
+			break;
+		m = xcalloc(1, sizeof(*m));
+		blob = sqlite3_column_blob(one, 5);
+		len = (size_t)sqlite3_column_bytes(one, 5);
+		m->id = id[i];
+		m->digest_id = xasprintf("%lld", sqlite3_column_int64(one, 0));
+		m->subscription = col_str(one, 1);
+		m->channel = col_str(one, 2);
+		m->dest = col_str(one, 3);
+		m->subject = col_str(one, 4);
 		m->body = xmalloc(len + 1);
 		if (len)
 			memcpy(m->body, blob, len);
 		m->body[len] = '\0';
 		m->body_len = len;
-		m->attempts = sqlite3_column_int(s, 7);
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xreallocarray(*out, cap, sizeof(**out));
-		}
+		m->attempts = sqlite3_column_int(one, 6);
 		(*out)[(*n)++] = m;
+		rc = SQLITE_DONE;
 	}
-	sqlite3_reset(s);
+	sqlite3_reset(one);
+	free(id);
 	if (rc != SQLITE_DONE) {
 		db_err(st, err, errlen, "database: reading the outbox");
 		store_outbox_free(*out, *n);
