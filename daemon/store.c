@@ -185,7 +185,8 @@ store_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+	    "PRAGMA secure_delete=FAST;",
 	    err, errlen) == -1 || check_schema(st, err, errlen) == -1 ||
 	    fault_max_pages(st, err, errlen) == -1) {
 		char tmp[256];
