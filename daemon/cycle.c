@@ -29,6 +29,7 @@
 #define CYCLE_RETRY_BASE	60	/* first retry after a failed send */
 #define CYCLE_RETRY_MAX		(6 * 3600)
 #define CYCLE_OUTBOX_BATCH	200	/* messages read from the outbox at once */
+#define CYCLE_OUTBOX_IDS	(25 * CYCLE_OUTBOX_BATCH)	/* ids at once */
 
 struct cycle {
 	const struct conf	*conf;
@@ -1123,20 +1124,20 @@ send_group(struct cycle *cy, struct outbox_msg **msgs, size_t n,
 		chan_report(msgs[i]);
 }
 
-/* Send one batch of due messages (at most CYCLE_OUTBOX_BATCH). */
-static size_t
-deliver_batch(struct cycle *cy, long long now, struct cycle_stats *stats,
-    size_t *unsent)
+/* Send the messages of ids[0..n_ids) that are still pending. */
+static void
+deliver_batch(struct cycle *cy, const long long *ids, size_t n_ids,
+    long long now, struct cycle_stats *stats, size_t *unsent)
 {
 	struct outbox_msg **msgs = NULL;
 	size_t n = 0, start = 0;
 	char err[256];
 
-	if (store_outbox_due(cy->st, now, CYCLE_OUTBOX_BATCH, &msgs, &n, err,
+	if (store_outbox_load(cy->st, ids, n_ids, &msgs, &n, err,
 	    sizeof(err)) == -1) {
 		log_err("outbox: %s", err);
 		(*unsent)++;
-		return 0;
+		return;
 	}
 	while (start < n && !stopping(cy)) {
 		size_t end = start + 1;
@@ -1151,18 +1152,36 @@ deliver_batch(struct cycle *cy, long long now, struct cycle_stats *stats,
 	}
 	*unsent += n - start;
 	store_outbox_free(msgs, n);
-	return n;
 }
 
+/*
+ * The ids of up to CYCLE_OUTBOX_IDS due messages are read at once (the
+ * query sorts every due row, so reading them 200 at a time sorted the
+ * whole queue again for each batch), then their messages are loaded and
+ * sent CYCLE_OUTBOX_BATCH at a time: memory stays bounded by the batch.
+ */
 size_t
 cycle_deliver(struct cycle *cy, long long now, struct cycle_stats *stats)
 {
-	size_t unsent = 0, n;
+	size_t unsent = 0, n_ids;
+	long long *ids;
+	char err[256];
 
-	/* batches until nothing due is left (failed ones are not due now) */
+	/* until nothing due is left (failed ones are not due now) */
 	do {
-		n = deliver_batch(cy, now, stats, &unsent);
-	} while (n == CYCLE_OUTBOX_BATCH && !stopping(cy));
+		if (store_outbox_due_ids(cy->st, now, CYCLE_OUTBOX_IDS, &ids,
+		    &n_ids, err, sizeof(err)) == -1) {
+			log_err("outbox: %s", err);
+			unsent++;
+			break;
+		}
+		for (size_t i = 0; i < n_ids && !stopping(cy);
+		    i += CYCLE_OUTBOX_BATCH)
+			deliver_batch(cy, ids + i, n_ids - i <
+			    CYCLE_OUTBOX_BATCH ? n_ids - i : CYCLE_OUTBOX_BATCH,
+			    now, stats, &unsent);
+		free(ids);
+	} while (n_ids == CYCLE_OUTBOX_IDS && !stopping(cy));
 	store_outbox_compact(cy->st);
 	return unsent;
 }

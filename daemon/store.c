@@ -792,82 +792,91 @@ store_outbox_add(struct store *st, long long digest, const char *sub,
 }
 
 /*
- * Two steps: the ids of the batch first (the ORDER BY sorts every due
- * row, and a sorted row carries all its result columns: selecting the
+ * The ids first, then the messages: the ORDER BY sorts every due row,
+ * and a sorted row carries all its result columns, so selecting the
  * bodies there read the body of every pending message, not only of the
- * batch, on every call), then each message by id.
+ * batch, on every call.
  */
 int
-store_outbox_due(struct store *st, long long now, size_t limit,
-    struct outbox_msg ***out, size_t *n, char *err, size_t errlen)
+store_outbox_due_ids(struct store *st, long long now, size_t limit,
+    long long **ids, size_t *n, char *err, size_t errlen)
 {
-	sqlite3_stmt *ids = cached(st, &st->outbox_due, "SELECT id FROM "
+	sqlite3_stmt *s = cached(st, &st->outbox_due, "SELECT id FROM "
 	    "outbox WHERE state='pending' AND next_attempt <= ?1 ORDER BY "
 	    "channel, id LIMIT ?2", err, errlen);
-	sqlite3_stmt *one;
-	long long *id = NULL;
-	size_t n_id = 0, cap = 0;
+	size_t cap = 0;
 	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, (long long)limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*ids = xreallocarray(*ids, cap, sizeof(**ids));
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return db_err(st, err, errlen, "database: reading the outbox");
+	}
+	return 0;
+}
+
+int
+store_outbox_load(struct store *st, const long long *ids, size_t n_ids,
+    struct outbox_msg ***out, size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc = SQLITE_DONE;
 
 	*out = NULL;
 	*n = 0;
-	if (ids == NULL)
-		return -1;
-	sqlite3_bind_int64(ids, 1, now);
-	sqlite3_bind_int64(ids, 2, (long long)limit);
-	while ((rc = sqlite3_step(ids)) == SQLITE_ROW) {
-		if (n_id == cap) {
-			cap = cap ? cap * 2 : 16;
-			id = xreallocarray(id, cap, sizeof(*id));
-		}
-		id[n_id++] = sqlite3_column_int64(ids, 0);
-	}
-	sqlite3_reset(ids);
-	if (rc != SQLITE_DONE) {
-		free(id);
-		return db_err(st, err, errlen, "database: reading the outbox");
-	}
-	if (n_id == 0)
+	if (n_ids == 0)
 		return 0;
-	one = cached(st, &st->outbox_get, "SELECT digest, sub, channel, "
-	    "dest, subject, body, attempts FROM outbox WHERE id=?1 AND "
+	s = cached(st, &st->outbox_get, "SELECT digest, sub, channel, dest, "
+	    "subject, body, attempts FROM outbox WHERE id=?1 AND "
 	    "state='pending'", err, errlen);
-	if (one == NULL) {
-		free(id);
+	if (s == NULL)
 		return -1;
-	}
-	*out = xcalloc(n_id, sizeof(**out));
-	for (size_t i = 0; i < n_id; i++) {
+	*out = xcalloc(n_ids, sizeof(**out));
+	for (size_t i = 0; i < n_ids; i++) {
 		struct outbox_msg *m;
 		const void *blob;
 		size_t len;
 
-		sqlite3_reset(one);
-		sqlite3_bind_int64(one, 1, id[i]);
-		if ((rc = sqlite3_step(one)) == SQLITE_DONE)
-			continue;	/* gone since (outbox drop) */
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, ids[i]);
+		if ((rc = sqlite3_step(s)) == SQLITE_DONE)
+			continue;	/* sent or dropped since */
 		if (rc != SQLITE_ROW)
 			break;
 		m = xcalloc(1, sizeof(*m));
-		blob = sqlite3_column_blob(one, 5);
-		len = (size_t)sqlite3_column_bytes(one, 5);
-		m->id = id[i];
-		m->digest_id = xasprintf("%lld", sqlite3_column_int64(one, 0));
-		m->subscription = col_str(one, 1);
-		m->channel = col_str(one, 2);
-		m->dest = col_str(one, 3);
-		m->subject = col_str(one, 4);
+		blob = sqlite3_column_blob(s, 5);
+		len = (size_t)sqlite3_column_bytes(s, 5);
+		m->id = ids[i];
+		m->digest_id = xasprintf("%lld", sqlite3_column_int64(s, 0));
+		m->subscription = col_str(s, 1);
+		m->channel = col_str(s, 2);
+		m->dest = col_str(s, 3);
+		m->subject = col_str(s, 4);
 		m->body = xmalloc(len + 1);
 		if (len)
 			memcpy(m->body, blob, len);
 		m->body[len] = '\0';
 		m->body_len = len;
-		m->attempts = sqlite3_column_int(one, 6);
+		m->attempts = sqlite3_column_int(s, 6);
 		(*out)[(*n)++] = m;
 		rc = SQLITE_DONE;
 	}
-	sqlite3_reset(one);
-	free(id);
+	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
 		db_err(st, err, errlen, "database: reading the outbox");
 		store_outbox_free(*out, *n);
@@ -876,6 +885,24 @@ store_outbox_due(struct store *st, long long now, size_t limit,
 		return -1;
 	}
 	return 0;
+}
+
+int
+store_outbox_due(struct store *st, long long now, size_t limit,
+    struct outbox_msg ***out, size_t *n, char *err, size_t errlen)
+{
+	long long *ids;
+	size_t n_ids;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (store_outbox_due_ids(st, now, limit, &ids, &n_ids, err,
+	    errlen) == -1)
+		return -1;
+	rc = store_outbox_load(st, ids, n_ids, out, n, err, errlen);
+	free(ids);
+	return rc;
 }
 
 void

@@ -231,6 +231,84 @@ test_matches_digest_outbox(void **state)
 	store_close(st);
 }
 
+/*
+ * The two-step read: store_outbox_due_ids gives the ids in delivery
+ * order (channel, then id) and honours limit and next_attempt;
+ * store_outbox_load returns those still pending, in the order given,
+ * skipping one sent and one dropped since.
+ */
+static void
+test_outbox_due_ids_load(void **state)
+{
+	static const char *const chans[] = { "webhook", "smtp", "mbox",
+		"smtp", "webhook", "smtp" };
+	struct store *st = open_db();
+	struct outbox_msg **msgs;
+	long long *ids, id[6], want[6];
+	size_t n, n_ids;
+	char err[256], body[8];
+
+	(void)state;
+	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+	for (int i = 0; i < 6; i++) {
+		snprintf(body, sizeof(body), "b%d", i);
+		assert_int_equal(store_outbox_add(st, 0, "ids", chans[i],
+		    "d@example.org", "S", body, strlen(body), i == 5 ? 9000 :
+		    5000, err, sizeof(err)), 0);
+	}
+	assert_int_equal(store_commit(st, err, sizeof(err)), 0);
+	/* the ids in insertion order, whatever the rowids are */
+	assert_int_equal(store_outbox_due_ids(st, 9000, 100, &ids, &n_ids,
+	    err, sizeof(err)), 0);
+	assert_int_equal(n_ids, 6);
+	assert_int_equal(store_outbox_load(st, ids, n_ids, &msgs, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 6);
+	for (size_t i = 0; i < n; i++)
+		id[msgs[i]->body[1] - '0'] = msgs[i]->id;
+	store_outbox_free(msgs, n);
+	free(ids);
+	/* at 5000: mbox 2; smtp 1, 3 (5 is not due yet); webhook 0, 4 */
+	want[0] = id[2]; want[1] = id[1]; want[2] = id[3];
+	want[3] = id[0]; want[4] = id[4];
+	assert_int_equal(store_outbox_due_ids(st, 5000, 100, &ids, &n_ids,
+	    err, sizeof(err)), 0);
+	assert_int_equal(n_ids, 5);
+	for (size_t i = 0; i < n_ids; i++)
+		assert_int_equal(ids[i], want[i]);
+	free(ids);
+	assert_int_equal(store_outbox_due_ids(st, 5000, 2, &ids, &n_ids,
+	    err, sizeof(err)), 0);
+	assert_int_equal(n_ids, 2);
+	assert_int_equal(ids[1], id[1]);
+	free(ids);
+	/* sent and dropped between the two steps: skipped */
+	assert_int_equal(store_outbox_sent(st, id[1], 5001, err, sizeof(err)),
+	    0);
+	assert_int_equal(store_outbox_drop(st, id[0], err, sizeof(err)), 0);
+	assert_int_equal(store_outbox_load(st, want, 5, &msgs, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(msgs[0]->id, id[2]);
+	assert_string_equal(msgs[0]->channel, "mbox");
+	assert_string_equal(msgs[0]->body, "b2");
+	assert_int_equal(msgs[0]->body_len, 2);
+	assert_int_equal(msgs[1]->id, id[3]);
+	assert_int_equal(msgs[2]->id, id[4]);
+	assert_string_equal(msgs[2]->channel, "webhook");
+	store_outbox_free(msgs, n);
+	assert_int_equal(store_outbox_load(st, NULL, 0, &msgs, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	assert_null(msgs);
+	/* leave nothing pending for the tests after this one */
+	assert_int_equal(store_outbox_drop(st, id[2], err, sizeof(err)), 0);
+	assert_int_equal(store_outbox_drop(st, id[3], err, sizeof(err)), 0);
+	assert_int_equal(store_outbox_drop(st, id[4], err, sizeof(err)), 0);
+	assert_int_equal(store_outbox_drop(st, id[5], err, sizeof(err)), 0);
+	store_close(st);
+}
+
 /* length(body) of outbox row id, read with a connection of our own */
 static long long
 body_length(long long id)
@@ -404,6 +482,7 @@ main(void)
 		cmocka_unit_test(test_open_private),
 		cmocka_unit_test(test_papers_merge_and_fresh),
 		cmocka_unit_test(test_matches_digest_outbox),
+		cmocka_unit_test(test_outbox_due_ids_load),
 		cmocka_unit_test(test_outbox_bodies),
 		cmocka_unit_test(test_feed_state_and_reopen),
 		cmocka_unit_test(test_open_errors),
