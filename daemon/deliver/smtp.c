@@ -755,19 +755,28 @@ fail:
 
 /* ---- a batch ------------------------------------------------------- */
 
-/* true if every line of the body ends in CRLF and it holds no NUL */
+/*
+ * true if every line of the body ends in CRLF and it holds no NUL: no
+ * NUL before body_len, every LF after a CR, and as many CRs as LFs (so
+ * each CR is one of those).  memchr and strlen, not a loop over each
+ * byte: this runs on every message.
+ */
 static bool
 body_is_crlf(const struct outbox_msg *m)
 {
-	const char *s = m->body;
+	const char *s = m->body, *end = s + m->body_len, *p;
+	size_t lf = 0, cr = 0;
 
-	for (size_t i = 0; i < m->body_len; i++) {
-		if (s[i] == '\0' || (s[i] == '\n' && (i == 0 ||
-		    s[i - 1] != '\r')) || (s[i] == '\r' &&
-		    (i + 1 == m->body_len || s[i + 1] != '\n')))
+	if (strlen(s) != m->body_len)
+		return false;
+	for (p = s; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
+		if (p == s || p[-1] != '\r')
 			return false;
+		lf++;
 	}
-	return true;
+	for (p = s; (p = memchr(p, '\r', (size_t)(end - p))) != NULL; p++)
+		cr++;
+	return cr == lf;
 }
 
 /*
