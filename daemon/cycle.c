@@ -1124,8 +1124,9 @@ send_group(struct cycle *cy, struct outbox_msg **msgs, size_t n,
 		chan_report(msgs[i]);
 }
 
-/* Send the messages of ids[0..n_ids) that are still pending. */
-static void
+/* Send the messages of ids[0..n_ids) that are still pending; -1 if the
+   outbox cannot be read. */
+static int
 deliver_batch(struct cycle *cy, const long long *ids, size_t n_ids,
     long long now, struct cycle_stats *stats, size_t *unsent)
 {
@@ -1137,7 +1138,7 @@ deliver_batch(struct cycle *cy, const long long *ids, size_t n_ids,
 	    sizeof(err)) == -1) {
 		log_err("outbox: %s", err);
 		(*unsent)++;
-		return;
+		return -1;
 	}
 	while (start < n && !stopping(cy)) {
 		size_t end = start + 1;
@@ -1152,6 +1153,7 @@ deliver_batch(struct cycle *cy, const long long *ids, size_t n_ids,
 	}
 	*unsent += n - start;
 	store_outbox_free(msgs, n);
+	return 0;
 }
 
 /*
@@ -1166,6 +1168,7 @@ cycle_deliver(struct cycle *cy, long long now, struct cycle_stats *stats)
 	size_t unsent = 0, n_ids;
 	long long *ids;
 	char err[256];
+	int rc = 0;
 
 	/* until nothing due is left (failed ones are not due now) */
 	do {
@@ -1175,13 +1178,13 @@ cycle_deliver(struct cycle *cy, long long now, struct cycle_stats *stats)
 			unsent++;
 			break;
 		}
-		for (size_t i = 0; i < n_ids && !stopping(cy);
+		for (size_t i = 0; i < n_ids && rc == 0 && !stopping(cy);
 		    i += CYCLE_OUTBOX_BATCH)
-			deliver_batch(cy, ids + i, n_ids - i <
+			rc = deliver_batch(cy, ids + i, n_ids - i <
 			    CYCLE_OUTBOX_BATCH ? n_ids - i : CYCLE_OUTBOX_BATCH,
 			    now, stats, &unsent);
 		free(ids);
-	} while (n_ids == CYCLE_OUTBOX_IDS && !stopping(cy));
+	} while (n_ids == CYCLE_OUTBOX_IDS && rc == 0 && !stopping(cy));
 	store_outbox_compact(cy->st);
 	return unsent;
 }
