@@ -131,7 +131,8 @@ int	store_outbox_add(struct store *st, long long digest, const char *sub,
 	    const char *channel, const char *dest, const char *subject,
 	    const char *body, size_t len, long long now,
 	    char *err, size_t errlen);
-/* Messages due at now (pending, next_attempt <= now), oldest first. */
+/* Messages due at now (pending, next_attempt <= now): by channel, then
+   oldest first (so one session carries a channel's messages). */
 int	store_outbox_due(struct store *st, long long now, size_t limit,
 	    struct outbox_msg ***out, size_t *n, char *err, size_t errlen);
 /*
