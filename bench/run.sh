@@ -589,7 +589,7 @@ vers() { dpkg-query -W -f='${Package} ${Version}, ' "$@" 2>/dev/null | sed 's/, 
 			echo "| $sk | $n | $(fmt '%.0f' "$bytes") | $(fmt '%.0f' "$pw") | $sent | $(fmt '%.0f' "$bare") | $(ratio "$pw" "$bare" '%.2f') | $(fmt '%.0f' "$drate") | $(fmt '%.2f' "$cpu") / $(fmt '%.2f' "$dws") | $(fmt '%.0f' "$qps") | $(kib_mib "$hwmp") → $(kib_mib "$hwm") MiB | $(kib_mib "$bhwm") MiB | $(kib_mib "$prss") MiB |"
 		done <"$SEND_ROWS"
 		echo
-		echo "\"libESMTP defaults\" is the bare loop without TCP_NODELAY: libESMTP writes a message in 2 KiB pieces, so on loopback (MSS 64 KiB) Nagle holds the rest until the sink's delayed ACK (40 ms): ~25 msg/s for any message over 2 KiB. paperwatch's smtp channel sets TCP_NODELAY on libESMTP's socket. \"CPU s\" is paperwatch's own user+sys time during delivery (getrusage), which the machine's load does not inflate as it does wall time."
+		echo "\"libESMTP defaults\" is the bare loop without TCP_NODELAY: libESMTP writes a message in 2 KiB pieces, so on loopback (MSS 64 KiB) Nagle holds the rest until the sink's delayed ACK (40 ms): ~25 msg/s for any message over 2 KiB. paperwatch's smtp channel sets TCP_NODELAY on libESMTP's socket and corks it (TCP_CORK) while a body is handed over, so a message goes out in two segments instead of one per 2 KiB piece; the bare loop does not cork. \"CPU s\" is paperwatch's own user+sys time during delivery (getrusage), which the machine's load does not inflate as it does wall time."
 	else
 		echo "Not run (BENCH_ONLY, the driver did not build, or no SMTP sink installed)."
 	fi

@@ -18,14 +18,18 @@
  *            digest: store_digest_new + store_outbox_add (mail_build is
  *            done before, untimed);
  *   deliver: cycle_deliver() called until the outbox has nothing pending
- *            (it reads the outbox in batches of CYCLE_OUTBOX_BATCH, one
- *            SMTP session per batch, and compacts sent bodies at the end).
+ *            (it reads the ids of up to CYCLE_OUTBOX_IDS due messages at
+ *            once, then loads and sends them CYCLE_OUTBOX_BATCH at a time,
+ *            one SMTP session per batch; each sent mark is its own
+ *            transaction and drops that message's body).
  * With -B, the reference instead: a bare libESMTP loop (no outbox, no
  * paperwatch code in the send path): one session carrying the same N
  * messages (the same bytes, envelope recipient per message), timed from
  * smtp_start_session to its return, with TCP_NODELAY set on libESMTP's
- * socket at its CONNECT event as paperwatch's channel does: the floor of
- * what libESMTP can do here.  -b: the same loop with libESMTP's defaults
+ * socket at its CONNECT event as paperwatch's channel does (but without
+ * the channel's TCP_CORK around each body, which needs a message
+ * callback): the floor of a plain libESMTP loop here.  -b: the same loop
+ * with libESMTP's defaults
  * (Nagle on: each message larger than libESMTP's 2 KiB write buffer then
  * waits for a 40 ms delayed ACK on loopback).
  * The peak RSS of the deliver phase alone is VmHWM after a reset

@@ -29,6 +29,7 @@
 #define CYCLE_RETRY_BASE	60	/* first retry after a failed send */
 #define CYCLE_RETRY_MAX		(6 * 3600)
 #define CYCLE_OUTBOX_BATCH	200	/* messages read from the outbox at once */
+#define CYCLE_OUTBOX_IDS	(25 * CYCLE_OUTBOX_BATCH)	/* ids at once */
 
 struct cycle {
 	const struct conf	*conf;
@@ -1042,27 +1043,34 @@ backoff(struct cycle *cy, int attempts, long long retry_after)
 	return retry_after > d ? retry_after : d;
 }
 
-static void
+/* Record m's result in the outbox and the stats; -1 if the outbox
+   could not be written (m stays due). */
+static int
 record_result(struct cycle *cy, struct outbox_msg *m, long long now,
     struct cycle_stats *stats)
 {
 	char err[256], safe[300];
 	bool dead;
+	int rc = 0;
 
 	if (m->result == CHAN_SENT) {
 		if (store_outbox_sent(cy->st, m->id, now, err,
-		    sizeof(err)) == -1)
+		    sizeof(err)) == -1) {
 			log_err("outbox: message %lld: %s", m->id, err);
+			rc = -1;
+		}
 		stats->sent++;
 		log_info("deliver: %s message %lld for '%s' sent", m->channel,
 		    m->id, m->subscription);
-		return;
+		return rc;
 	}
 	dead = m->result == CHAN_FAILED ||
 	    m->attempts + 1 >= cy->conf->max_attempts;
 	if (store_outbox_failed(cy->st, m->id, dead, now + backoff(cy,
-	    m->attempts, m->retry_after), m->err, err, sizeof(err)) == -1)
+	    m->attempts, m->retry_after), m->err, err, sizeof(err)) == -1) {
 		log_err("outbox: message %lld: %s", m->id, err);
+		rc = -1;
+	}
 	log_safe(m->err, safe, sizeof(safe));
 	if (dead) {
 		stats->dead++;
@@ -1074,12 +1082,14 @@ record_result(struct cycle *cy, struct outbox_msg *m, long long now,
 		log_warn("deliver: %s message %lld for '%s' will be retried: "
 		    "%s", m->channel, m->id, m->subscription, safe);
 	}
+	return rc;
 }
 
 struct report_ctx {
 	struct cycle		*cy;
 	long long		 now;
 	struct cycle_stats	*stats;
+	bool			 store_failed;	/* a result was not recorded */
 };
 
 /* chan_report callback: record a result the moment it is known. */
@@ -1088,10 +1098,12 @@ on_reported(struct outbox_msg *m, void *arg)
 {
 	struct report_ctx *rc = arg;
 
-	record_result(rc->cy, m, rc->now, rc->stats);
+	if (record_result(rc->cy, m, rc->now, rc->stats) == -1)
+		rc->store_failed = true;
 }
 
-static void
+/* Send msgs[0..n) (one channel); -1 if a result could not be recorded. */
+static int
 send_group(struct cycle *cy, struct outbox_msg **msgs, size_t n,
     long long now, struct cycle_stats *stats)
 {
@@ -1121,48 +1133,78 @@ send_group(struct cycle *cy, struct outbox_msg **msgs, size_t n,
 	}
 	for (size_t i = 0; i < n; i++)		/* those not reported yet */
 		chan_report(msgs[i]);
+	return rc.store_failed ? -1 : 0;
 }
 
-/* Send one batch of due messages (at most CYCLE_OUTBOX_BATCH). */
-static size_t
-deliver_batch(struct cycle *cy, long long now, struct cycle_stats *stats,
-    size_t *unsent)
+/*
+ * Send the messages of ids[0..n_ids) that are still pending.  -1 if the
+ * outbox cannot be read, or results cannot be written: sending on would
+ * send the same messages again and again (they stay due), so the
+ * delivery stops there until the next one.
+ */
+static int
+deliver_batch(struct cycle *cy, const long long *ids, size_t n_ids,
+    long long now, struct cycle_stats *stats, size_t *unsent)
 {
 	struct outbox_msg **msgs = NULL;
 	size_t n = 0, start = 0;
 	char err[256];
+	int rc = 0;
 
-	if (store_outbox_due(cy->st, now, CYCLE_OUTBOX_BATCH, &msgs, &n, err,
+	if (store_outbox_load(cy->st, ids, n_ids, &msgs, &n, err,
 	    sizeof(err)) == -1) {
 		log_err("outbox: %s", err);
 		(*unsent)++;
-		return 0;
+		return -1;
 	}
-	while (start < n && !stopping(cy)) {
+	while (start < n && rc == 0 && !stopping(cy)) {
 		size_t end = start + 1;
 
 		while (end < n && strcmp(msgs[end]->channel,
 		    msgs[start]->channel) == 0)
 			end++;
-		send_group(cy, msgs + start, end - start, now, stats);
+		rc = send_group(cy, msgs + start, end - start, now, stats);
 		for (size_t i = start; i < end; i++)
 			*unsent += msgs[i]->result != CHAN_SENT;
 		start = end;
 	}
 	*unsent += n - start;
 	store_outbox_free(msgs, n);
-	return n;
+	if (rc == -1)
+		log_err("outbox: results cannot be recorded: delivery stops "
+		    "until the next cycle");
+	return rc;
 }
 
+/*
+ * The ids of up to CYCLE_OUTBOX_IDS due messages are read at once (the
+ * query sorts every due row, so reading them 200 at a time sorted the
+ * whole queue again for each batch), then their messages are loaded and
+ * sent CYCLE_OUTBOX_BATCH at a time: memory stays bounded by the batch.
+ */
 size_t
 cycle_deliver(struct cycle *cy, long long now, struct cycle_stats *stats)
 {
-	size_t unsent = 0, n;
+	size_t unsent = 0, n_ids;
+	long long *ids;
+	char err[256];
+	int rc = 0;
 
-	/* batches until nothing due is left (failed ones are not due now) */
+	/* until nothing due is left (failed ones are not due now) */
 	do {
-		n = deliver_batch(cy, now, stats, &unsent);
-	} while (n == CYCLE_OUTBOX_BATCH && !stopping(cy));
+		if (store_outbox_due_ids(cy->st, now, CYCLE_OUTBOX_IDS, &ids,
+		    &n_ids, err, sizeof(err)) == -1) {
+			log_err("outbox: %s", err);
+			unsent++;
+			break;
+		}
+		for (size_t i = 0; i < n_ids && rc == 0 && !stopping(cy);
+		    i += CYCLE_OUTBOX_BATCH)
+			rc = deliver_batch(cy, ids + i, n_ids - i <
+			    CYCLE_OUTBOX_BATCH ? n_ids - i : CYCLE_OUTBOX_BATCH,
+			    now, stats, &unsent);
+		free(ids);
+	} while (n_ids == CYCLE_OUTBOX_IDS && rc == 0 && !stopping(cy));
 	store_outbox_compact(cy->st);
 	return unsent;
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,12 @@ struct store {
 	sqlite3_stmt	*get_paper;
 	sqlite3_stmt	*add_match;
 	sqlite3_stmt	*outbox_sent;	/* once per message: prepared once */
+	/* the outbox's other statements, prepared on first use */
+	sqlite3_stmt	*outbox_add;
+	sqlite3_stmt	*outbox_due;
+	sqlite3_stmt	*outbox_get;
+	sqlite3_stmt	*outbox_failed;
+	bool		 outbox_compacted;	/* old sent bodies dropped */
 };
 
 static const char schema[] =
@@ -178,7 +185,8 @@ store_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+	    "PRAGMA secure_delete=FAST;",
 	    err, errlen) == -1 || check_schema(st, err, errlen) == -1 ||
 	    fault_max_pages(st, err, errlen) == -1) {
 		char tmp[256];
@@ -196,7 +204,8 @@ store_open(const char *path, char *err, size_t errlen)
 	    "version, score, hits, matched) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	    err, errlen);
 	st->outbox_sent = prep(st, "UPDATE outbox SET state='sent', sent=?2, "
-	    "attempts=attempts+1, last_error=NULL WHERE id=?1", err, errlen);
+	    "attempts=attempts+1, last_error=NULL, body=x'' WHERE id=?1", err,
+	    errlen);
 	if (!st->put_paper || !st->get_paper || !st->add_match ||
 	    !st->outbox_sent)
 		goto fail;
@@ -215,6 +224,10 @@ store_close(struct store *st)
 	sqlite3_finalize(st->get_paper);
 	sqlite3_finalize(st->add_match);
 	sqlite3_finalize(st->outbox_sent);
+	sqlite3_finalize(st->outbox_add);
+	sqlite3_finalize(st->outbox_due);
+	sqlite3_finalize(st->outbox_get);
+	sqlite3_finalize(st->outbox_failed);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st);
@@ -725,66 +738,171 @@ store_drop_pending(struct store *st, const char *sub, char *err,
 
 /* outbox */
 
+/*
+ * A statement kept in *slot, prepared on first use (the outbox's
+ * statements run once per message or per batch); reset and unbound.
+ */
+static sqlite3_stmt *
+cached(struct store *st, sqlite3_stmt **slot, const char *sql, char *err,
+    size_t errlen)
+{
+	if (*slot == NULL)
+		return *slot = prep(st, sql, err, errlen);
+	sqlite3_reset(*slot);
+	sqlite3_clear_bindings(*slot);
+	return *slot;
+}
+
+/* Step a cached statement that returns no rows, then reset it. */
+static int
+step_reset(struct store *st, sqlite3_stmt *s, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);	/* no pointer to the caller's data */
+	if (rc != SQLITE_DONE)
+		return db_err(st, err, errlen, "database");
+	return 0;
+}
+
 int
 store_outbox_add(struct store *st, long long digest, const char *sub,
     const char *channel, const char *dest, const char *subject,
     const char *body, size_t len, long long now, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "INSERT INTO outbox(digest, sub, channel, "
-	    "dest, subject, body, next_attempt, created) VALUES(?1, ?2, ?3, "
-	    "?4, ?5, ?6, ?7, ?7)", err, errlen);
+	sqlite3_stmt *s = cached(st, &st->outbox_add, "INSERT INTO "
+	    "outbox(digest, sub, channel, dest, subject, body, next_attempt, "
+	    "created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)", err, errlen);
 
 	if (s == NULL)
 		return -1;
+	if (len > INT_MAX) {
+		snprintf(err, errlen, "database: message too large");
+		return -1;
+	}
 	sqlite3_bind_int64(s, 1, digest);
 	bind_str(s, 2, sub);
 	bind_str(s, 3, channel);
 	bind_str(s, 4, dest);
 	bind_str(s, 5, subject);
-	sqlite3_bind_blob(s, 6, body, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 6, body, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, now);
-	return step_done(st, s, err, errlen);
+	return step_reset(st, s, err, errlen);
+}
+
+/*
+ * The ids first, then the messages: the ORDER BY sorts every due row,
+ * and a sorted row carries all its result columns, so selecting the
+ * bodies there read the body of every pending message, not only of the
+ * batch, on every call.
+ */
+int
+store_outbox_due_ids(struct store *st, long long now, size_t limit,
+    long long **ids, size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = cached(st, &st->outbox_due, "SELECT id FROM "
+	    "outbox WHERE state='pending' AND next_attempt <= ?1 ORDER BY "
+	    "channel, id LIMIT ?2", err, errlen);
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, (long long)limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*ids = xreallocarray(*ids, cap, sizeof(**ids));
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return db_err(st, err, errlen, "database: reading the outbox");
+	}
+	return 0;
+}
+
+int
+store_outbox_load(struct store *st, const long long *ids, size_t n_ids,
+    struct outbox_msg ***out, size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc = SQLITE_DONE;
+
+	*out = NULL;
+	*n = 0;
+	if (n_ids == 0)
+		return 0;
+	s = cached(st, &st->outbox_get, "SELECT digest, sub, channel, dest, "
+	    "subject, body, attempts FROM outbox WHERE id=?1 AND "
+	    "state='pending'", err, errlen);
+	if (s == NULL)
+		return -1;
+	*out = xcalloc(n_ids, sizeof(**out));
+	for (size_t i = 0; i < n_ids; i++) {
+		struct outbox_msg *m;
+		const void *blob;
+		size_t len;
+
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, ids[i]);
+		if ((rc = sqlite3_step(s)) == SQLITE_DONE)
+			continue;	/* sent or dropped since */
+		if (rc != SQLITE_ROW)
+			break;
+		m = xcalloc(1, sizeof(*m));
+		blob = sqlite3_column_blob(s, 5);
+		len = (size_t)sqlite3_column_bytes(s, 5);
+		m->id = ids[i];
+		m->digest_id = xasprintf("%lld", sqlite3_column_int64(s, 0));
+		m->subscription = col_str(s, 1);
+		m->channel = col_str(s, 2);
+		m->dest = col_str(s, 3);
+		m->subject = col_str(s, 4);
+		m->body = xmalloc(len + 1);
+		if (len)
+			memcpy(m->body, blob, len);
+		m->body[len] = '\0';
+		m->body_len = len;
+		m->attempts = sqlite3_column_int(s, 6);
+		(*out)[(*n)++] = m;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		db_err(st, err, errlen, "database: reading the outbox");
+		store_outbox_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
 }
 
 int
 store_outbox_due(struct store *st, long long now, size_t limit,
     struct outbox_msg ***out, size_t *n, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "SELECT id, digest, sub, channel, dest, "
-	    "subject, body, attempts FROM outbox WHERE state='pending' AND "
-	    "next_attempt <= ?1 ORDER BY channel, id LIMIT ?2", err, errlen);
-	size_t cap = 0;
+	long long *ids;
+	size_t n_ids;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (s == NULL)
+	if (store_outbox_due_ids(st, now, limit, &ids, &n_ids, err,
+	    errlen) == -1)
 		return -1;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int64(s, 2, (long long)limit);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		struct outbox_msg *m = xcalloc(1, sizeof(*m));
-		size_t len = (size_t)sqlite3_column_bytes(s, 6);
-
-		m->id = sqlite3_column_int64(s, 0);
-		m->digest_id = xasprintf("%lld", sqlite3_column_int64(s, 1));
-		m->subscription = col_str(s, 2);
-		m->channel = col_str(s, 3);
-		m->dest = col_str(s, 4);
-		m->subject = col_str(s, 5);
-		m->body = xmalloc(len + 1);
-		if (len)
-			memcpy(m->body, sqlite3_column_blob(s, 6), len);
-		m->body[len] = '\0';
-		m->body_len = len;
-		m->attempts = sqlite3_column_int(s, 7);
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xreallocarray(*out, cap, sizeof(**out));
-		}
-		(*out)[(*n)++] = m;
-	}
-	sqlite3_finalize(s);
-	return 0;
+	rc = store_outbox_load(st, ids, n_ids, out, n, err, errlen);
+	free(ids);
+	return rc;
 }
 
 void
@@ -795,6 +913,13 @@ store_outbox_free(struct outbox_msg **m, size_t n)
 	free(m);
 }
 
+/*
+ * One autocommit UPDATE per message, so a crash resends at most the
+ * message in flight.  The body is dropped in the same UPDATE: it is only
+ * kept for a resend, and a row without its overflow pages is a few
+ * hundred bytes, so the mark writes a handful of pages to the WAL, not
+ * the whole message again.
+ */
 int
 store_outbox_sent(struct store *st, long long id, long long now, char *err,
     size_t errlen)
@@ -815,9 +940,9 @@ int
 store_outbox_failed(struct store *st, long long id, bool dead, long long next,
     const char *why, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE outbox SET state=?2, "
-	    "attempts=attempts+1, next_attempt=?3, last_error=?4 WHERE id=?1",
-	    err, errlen);
+	sqlite3_stmt *s = cached(st, &st->outbox_failed, "UPDATE outbox SET "
+	    "state=?2, attempts=attempts+1, next_attempt=?3, last_error=?4 "
+	    "WHERE id=?1", err, errlen);
 
 	if (s == NULL)
 		return -1;
@@ -825,7 +950,7 @@ store_outbox_failed(struct store *st, long long id, bool dead, long long next,
 	bind_str(s, 2, dead ? "dead" : "pending");
 	sqlite3_bind_int64(s, 3, next);
 	bind_str(s, 4, why);
-	return step_done(st, s, err, errlen);
+	return step_reset(st, s, err, errlen);
 }
 
 int
@@ -917,11 +1042,20 @@ store_outbox_drop(struct store *st, long long id, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * store_outbox_sent drops the body with the mark, so only rows marked by
+ * an older paperwatch can still hold one: they are looked for once per
+ * open database, not after every delivery (the scan reads every sent
+ * row).
+ */
 void
 store_outbox_compact(struct store *st)
 {
-	sqlite3_exec(st->db, "UPDATE outbox SET body=x'' WHERE state='sent' "
-	    "AND length(body) > 0", NULL, NULL, NULL);
+	if (st->outbox_compacted)
+		return;
+	if (sqlite3_exec(st->db, "UPDATE outbox SET body=x'' WHERE "
+	    "state='sent' AND length(body) > 0", NULL, NULL, NULL) == SQLITE_OK)
+		st->outbox_compacted = true;
 }
 
 long long

@@ -131,9 +131,20 @@ int	store_outbox_add(struct store *st, long long digest, const char *sub,
 	    const char *channel, const char *dest, const char *subject,
 	    const char *body, size_t len, long long now,
 	    char *err, size_t errlen);
-/* Messages due at now (pending, next_attempt <= now), oldest first. */
+/* Messages due at now (pending, next_attempt <= now): by channel, then
+   oldest first (so one session carries a channel's messages). */
 int	store_outbox_due(struct store *st, long long now, size_t limit,
 	    struct outbox_msg ***out, size_t *n, char *err, size_t errlen);
+/*
+ * store_outbox_due in two steps: the ids of up to limit due messages in
+ * the same order (cheap: no body is read), then the messages of ids that
+ * are still pending, in that order.  Caller frees *ids.
+ */
+int	store_outbox_due_ids(struct store *st, long long now, size_t limit,
+	    long long **ids, size_t *n, char *err, size_t errlen);
+int	store_outbox_load(struct store *st, const long long *ids,
+	    size_t n_ids, struct outbox_msg ***out, size_t *n,
+	    char *err, size_t errlen);
 void	store_outbox_free(struct outbox_msg **m, size_t n);
 int	store_outbox_sent(struct store *st, long long id, long long now,
 	    char *err, size_t errlen);

@@ -55,6 +55,8 @@
 
 #define SMTP_REPLY_MAX	1024	/* one reply line we keep */
 #define SMTP_SESSION_MAX 1000	/* messages per SMTP session */
+#define SMTP_FDS_MAX	4	/* sockets found connected to the server */
+#define SMTP_CHUNK_MAX	(1 << 30)	/* bytes handed to libESMTP at once */
 
 /* What one session learned besides the status codes. */
 struct smtp_run {
@@ -63,6 +65,10 @@ struct smtp_run {
 	bool	 auth_tried;
 	bool	 in_auth;		/* client lines are secrets now */
 	bool	 no_starttls;		/* STARTTLS required, not offered */
+	bool	 chunking;		/* the server offers BDAT */
+	bool	 corked;		/* TCP_CORK set (see cork) */
+	int	 fds[SMTP_FDS_MAX];	/* libESMTP's socket */
+	size_t	 n_fds;
 	struct buf line;		/* partial server line (monitor) */
 };
 
@@ -84,9 +90,13 @@ struct smtp_chan {
 
 /* One message of the batch in the session (libESMTP's application data). */
 struct smtp_item {
+	struct smtp_chan	*c;
 	struct outbox_msg	*m;
 	smtp_message_t		 msg;	/* NULL: not queued (judged already) */
 	char			*body;	/* a CRLF copy, if the body needed it */
+	const char		*data;	/* what is sent: body or m->body */
+	size_t			 len;
+	size_t			 off;	/* handed to libESMTP so far */
 	bool			 judged;
 };
 
@@ -336,6 +346,8 @@ set_nodelay(struct smtp_chan *c)
 	struct dirent *e;
 	int one = 1;
 
+	c->run.n_fds = 0;
+	c->run.corked = false;
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
@@ -347,8 +359,34 @@ set_nodelay(struct smtp_chan *c)
 			continue;
 		setsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
+		if (c->run.n_fds < SMTP_FDS_MAX)
+			c->run.fds[c->run.n_fds++] = (int)fd;
 	}
 	closedir(d);
+}
+
+/*
+ * With TCP_NODELAY, each of libESMTP's 2 KB writes of a message body is a
+ * TCP segment of its own, and each crosses the network stack and wakes
+ * the server on its own.  So the socket is corked (TCP_CORK) while the
+ * body is handed over, and uncorked as soon as libESMTP has read the
+ * last of it from us (the message callback's end of data): what remains
+ * is the last piece and the final dot, which libESMTP flushes right
+ * before it waits for the reply, so nothing ever waits on the cork's
+ * 200 ms timer.  DATA only: with BDAT (CHUNKING) libESMTP may wait for a
+ * reply between chunks, so the socket is left alone there.
+ */
+static void
+cork(struct smtp_chan *c, bool on)
+{
+	int v = on;
+
+	if (on == c->run.corked || (on && c->run.chunking))
+		return;
+	for (size_t i = 0; i < c->run.n_fds; i++)
+		setsockopt(c->run.fds[i], IPPROTO_TCP, TCP_CORK, &v,
+		    sizeof(v));
+	c->run.corked = on;
 }
 
 /* ---- libESMTP callbacks ------------------------------------------- */
@@ -400,7 +438,12 @@ on_event(smtp_session_t session, int event, void *arg, ...)
 		break;
 	}
 	case SMTP_EV_MESSAGESENT:
+		cork(c, false);		/* normally done already */
 		on_message_done(c, va_arg(ap, smtp_message_t));
+		break;
+	case SMTP_EV_DISCONNECT:
+		c->run.corked = false;
+		c->run.n_fds = 0;
 		break;
 	case SMTP_EV_INVALID_PEER_CERTIFICATE:
 		(void)va_arg(ap, long);
@@ -470,6 +513,11 @@ static void
 server_line(struct smtp_chan *c, const char *line)
 {
 	long code = strtol(line, NULL, 10);
+
+	if (code == 250 && (line[3] == '-' || line[3] == ' ') &&
+	    strncasecmp(line + 4, "CHUNKING", 8) == 0 &&
+	    (line[12] == '\0' || line[12] == ' '))
+		c->run.chunking = true;
 
 	if (c->run.in_auth && code != 334) {
 		c->run.in_auth = false;
@@ -707,19 +755,28 @@ fail:
 
 /* ---- a batch ------------------------------------------------------- */
 
-/* true if every line of the body ends in CRLF and it holds no NUL */
+/*
+ * true if every line of the body ends in CRLF and it holds no NUL: no
+ * NUL before body_len, every LF after a CR, and as many CRs as LFs (so
+ * each CR is one of those).  memchr and strlen, not a loop over each
+ * byte: this runs on every message.
+ */
 static bool
 body_is_crlf(const struct outbox_msg *m)
 {
-	const char *s = m->body;
+	const char *s = m->body, *end = s + m->body_len, *p;
+	size_t lf = 0, cr = 0;
 
-	for (size_t i = 0; i < m->body_len; i++) {
-		if (s[i] == '\0' || (s[i] == '\n' && (i == 0 ||
-		    s[i - 1] != '\r')) || (s[i] == '\r' &&
-		    (i + 1 == m->body_len || s[i + 1] != '\n')))
+	if (strlen(s) != m->body_len)
+		return false;
+	for (p = s; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
+		if (p == s || p[-1] != '\r')
 			return false;
+		lf++;
 	}
-	return true;
+	for (p = s; (p = memchr(p, '\r', (size_t)(end - p))) != NULL; p++)
+		cr++;
+	return cr == lf;
 }
 
 /*
@@ -906,6 +963,37 @@ judge(struct smtp_chan *c, smtp_message_t msg, struct outbox_msg *m,
 		set_result(m, CHAN_RETRY, "%s", session_err);
 }
 
+/*
+ * libESMTP's message callback: the whole body at once (libESMTP splits
+ * it into lines itself).  The rewind starts a message's transfer and the
+ * end of data ends it: the socket is corked in between (see cork).
+ */
+static const char *
+body_cb(void **ctx, int *len, void *arg)
+{
+	struct smtp_item *it = arg;
+	const char *p;
+	size_t n;
+
+	(void)ctx;
+	if (len == NULL) {
+		it->off = 0;
+		cork(it->c, true);
+		return NULL;
+	}
+	if (it->off >= it->len) {
+		cork(it->c, false);
+		*len = 0;
+		return NULL;
+	}
+	n = it->len - it->off < SMTP_CHUNK_MAX ? it->len - it->off :
+	    SMTP_CHUNK_MAX;
+	p = it->data + it->off;
+	it->off += n;
+	*len = (int)n;
+	return p;
+}
+
 /* Queue it->m in the session, or judge it now when it cannot be sent. */
 static void
 add_message(struct smtp_chan *c, smtp_session_t s, struct smtp_item *it)
@@ -922,11 +1010,13 @@ add_message(struct smtp_chan *c, smtp_session_t s, struct smtp_item *it)
 		m->body_len = strlen(m->body);
 	if (!body_is_crlf(m))
 		it->body = crlf_body(m);
+	it->c = c;
+	it->data = it->body != NULL ? it->body : m->body;
+	it->len = it->body != NULL ? strlen(it->body) : m->body_len;
 	it->msg = smtp_add_message(s);
 	if (it->msg == NULL || smtp_set_reverse_path(it->msg, c->from) == 0 ||
 	    smtp_add_recipient(it->msg, rcpt) == NULL ||
-	    smtp_set_message_str(it->msg, it->body != NULL ? it->body :
-	    m->body) == 0) {
+	    smtp_set_messagecb(it->msg, body_cb, it) == 0) {
 		set_result(m, CHAN_RETRY, "smtp: cannot queue the message");
 		goto judged;
 	}
@@ -954,6 +1044,8 @@ run_reset(struct smtp_chan *c)
 	c->run.tls_err[0] = '\0';
 	c->run.auth_err[0] = '\0';
 	c->run.auth_tried = c->run.in_auth = c->run.no_starttls = false;
+	c->run.chunking = c->run.corked = false;
+	c->run.n_fds = 0;
 	buf_reset(&c->run.line);
 }
 

@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -246,6 +247,60 @@ try:
     t.ok("Sup3r-s3cret-PW" not in r.stderr + r.stdout and
          "U3VwM3Itc" not in r.stderr,     # base64 of the password's start
          "the SMTP password is in no log line, debug included")
+
+    # 8. results that cannot be recorded stop the delivery: a trigger
+    # makes every sent mark fail; the mbox message goes first (channels
+    # in name order) and is sent, its mark fails, and the SMTP messages
+    # behind it are not sent (each would stay due and be sent again)
+    d = os.path.join(work, "nomark")
+    os.makedirs(d)
+    mail = os.path.join(d, "mail")
+    srv = pwtest.smtpd(work, mail)
+    servers.append(srv)
+    mbox = os.path.join(d, "digests.mbox")
+    c = os.path.join(d, "pw.conf")
+    with open(c, "w") as f:
+        f.write("""
+state = "%(d)s/state.db";
+user_agent = "paperwatch-test/1 (mailto:test@example.org)";
+smtp = { host = "127.0.0.1"; port = %(port)d; tls = "none"; timeout = 5;
+         from = "Paper digests <digest@example.org>"; };
+sources = ( { name = "hf"; type = "hf-daily"; url = "file://%(hf)s"; } );
+subscriptions = ( { name = "llm"; query = "title:LLM"; mbox = "%(mbox)s";
+                    email = ["m1@example.org", "m2@example.org"]; } );
+""" % {"d": d, "port": srv.port, "hf": HF, "mbox": mbox})
+    status(c)                           # creates the database
+    db = sqlite3.connect(os.path.join(d, "state.db"))
+    db.execute("CREATE TRIGGER nomark BEFORE UPDATE OF state ON outbox "
+               "WHEN NEW.state = 'sent' BEGIN "
+               "SELECT RAISE(FAIL, 'injected: no sent mark'); END")
+    db.commit()
+    db.close()
+
+    def mbox_count():
+        if not os.path.exists(mbox):
+            return 0
+        with open(mbox, "rb") as f:
+            return sum(1 for line in f if line.startswith(b"From "))
+
+    r = pwtest.run(["once", "-c", c])
+    t.ok(r.returncode != 0 and "results cannot be recorded" in r.stderr,
+         "marks failing: the delivery stops with a clear error", r.stderr)
+    t.ok(mbox_count() == 1 and per_rcpt(mail) == {},
+         "marks failing: the first message went out, nothing after it",
+         "mbox %d, smtp %r" % (mbox_count(), per_rcpt(mail)))
+    db = sqlite3.connect(os.path.join(d, "state.db"))
+    db.execute("DROP TRIGGER nomark")
+    db.commit()
+    db.close()
+    r = pwtest.run(["once", "-c", c])
+    t.ok(r.returncode == 0 and per_rcpt(mail) ==
+         {"m1@example.org": 1, "m2@example.org": 1} and mbox_count() == 2,
+         "marks recorded again: everything delivered, only the unmarked "
+         "message twice", r.stderr)
+    st = status(c)
+    t.ok("outbox: 0 pending (0 retrying), 0 dead, 3 sent" in st,
+         "marks recorded again: all 3 marked sent, nothing pending", st)
 finally:
     for s in servers:
         s.stop()

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "daemon/store.h"
 
 static char dir[] = "/tmp/pw-test-store-XXXXXX";
@@ -229,6 +231,191 @@ test_matches_digest_outbox(void **state)
 	store_close(st);
 }
 
+/*
+ * The two-step read: store_outbox_due_ids gives the ids in delivery
+ * order (channel, then id) and honours limit and next_attempt;
+ * store_outbox_load returns those still pending, in the order given,
+ * skipping one sent and one dropped since.
+ */
+static void
+test_outbox_due_ids_load(void **state)
+{
+	static const char *const chans[] = { "webhook", "smtp", "mbox",
+		"smtp", "webhook", "smtp" };
+	struct store *st = open_db();
+	struct outbox_msg **msgs;
+	long long *ids, id[6], want[6];
+	size_t n, n_ids;
+	char err[256], body[8];
+
+	(void)state;
+	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+	for (int i = 0; i < 6; i++) {
+		snprintf(body, sizeof(body), "b%d", i);
+		assert_int_equal(store_outbox_add(st, 0, "ids", chans[i],
+		    "d@example.org", "S", body, strlen(body), i == 5 ? 9000 :
+		    5000, err, sizeof(err)), 0);
+	}
+	assert_int_equal(store_commit(st, err, sizeof(err)), 0);
+	/* the ids in insertion order, whatever the rowids are */
+	assert_int_equal(store_outbox_due_ids(st, 9000, 100, &ids, &n_ids,
+	    err, sizeof(err)), 0);
+	assert_int_equal(n_ids, 6);
+	assert_int_equal(store_outbox_load(st, ids, n_ids, &msgs, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 6);
+	for (size_t i = 0; i < n; i++)
+		id[msgs[i]->body[1] - '0'] = msgs[i]->id;
+	store_outbox_free(msgs, n);
+	free(ids);
+	/* at 5000: mbox 2; smtp 1, 3 (5 is not due yet); webhook 0, 4 */
+	want[0] = id[2]; want[1] = id[1]; want[2] = id[3];
+	want[3] = id[0]; want[4] = id[4];
+	assert_int_equal(store_outbox_due_ids(st, 5000, 100, &ids, &n_ids,
+	    err, sizeof(err)), 0);
+	assert_int_equal(n_ids, 5);
+	for (size_t i = 0; i < n_ids; i++)
+		assert_int_equal(ids[i], want[i]);
+	free(ids);
+	assert_int_equal(store_outbox_due_ids(st, 5000, 2, &ids, &n_ids,
+	    err, sizeof(err)), 0);
+	assert_int_equal(n_ids, 2);
+	assert_int_equal(ids[1], id[1]);
+	free(ids);
+	/* sent and dropped between the two steps: skipped */
+	assert_int_equal(store_outbox_sent(st, id[1], 5001, err, sizeof(err)),
+	    0);
+	assert_int_equal(store_outbox_drop(st, id[0], err, sizeof(err)), 0);
+	assert_int_equal(store_outbox_load(st, want, 5, &msgs, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(msgs[0]->id, id[2]);
+	assert_string_equal(msgs[0]->channel, "mbox");
+	assert_string_equal(msgs[0]->body, "b2");
+	assert_int_equal(msgs[0]->body_len, 2);
+	assert_int_equal(msgs[1]->id, id[3]);
+	assert_int_equal(msgs[2]->id, id[4]);
+	assert_string_equal(msgs[2]->channel, "webhook");
+	store_outbox_free(msgs, n);
+	assert_int_equal(store_outbox_load(st, NULL, 0, &msgs, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	assert_null(msgs);
+	/* leave nothing pending for the tests after this one */
+	assert_int_equal(store_outbox_drop(st, id[2], err, sizeof(err)), 0);
+	assert_int_equal(store_outbox_drop(st, id[3], err, sizeof(err)), 0);
+	assert_int_equal(store_outbox_drop(st, id[4], err, sizeof(err)), 0);
+	assert_int_equal(store_outbox_drop(st, id[5], err, sizeof(err)), 0);
+	store_close(st);
+}
+
+/* length(body) of outbox row id, read with a connection of our own */
+static long long
+body_length(long long id)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long long len = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT length(body) FROM "
+	    "outbox WHERE id=?1", -1, &s, NULL), SQLITE_OK);
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		len = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return len;
+}
+
+static void
+exec_sql(const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * Bodies go in and come out byte for byte (any byte, 20 KB: overflow
+ * pages), the caller's buffer is not kept, a sent mark drops the body
+ * (kept only for a resend) while a failed message keeps it, and a body
+ * left on a sent row (as an older paperwatch marked them) is dropped by
+ * the first compaction of an open database.
+ */
+static void
+test_outbox_bodies(void **state)
+{
+	enum { LEN = 20000 };
+	struct store *st = open_db();
+	struct outbox_msg **msgs;
+	char *body = malloc(LEN), err[256], sql[128];
+	long long id[3], pending, retrying, dead, sent, sent0;
+	size_t n;
+
+	(void)state;
+	assert_non_null(body);
+	store_outbox_counts(st, &pending, &retrying, &dead, &sent0);
+	assert_int_equal(pending, 0);	/* the earlier tests left none */
+	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+	for (int i = 0; i < 3; i++) {
+		for (int k = 0; k < LEN; k++)
+			body[k] = (char)((k * 7 + i) & 0xff);
+		assert_int_equal(store_outbox_add(st, 0, "bodies", "smtp",
+		    "b@example.org", "Big", body, LEN, 1000, err,
+		    sizeof(err)), 0);
+		memset(body, 'x', LEN);		/* not kept by the store */
+	}
+	assert_int_equal(store_commit(st, err, sizeof(err)), 0);
+	for (int round = 0; round < 2; round++) {	/* the statement again */
+		assert_int_equal(store_outbox_due(st, 1000, 10, &msgs, &n, err,
+		    sizeof(err)), 0);
+		assert_int_equal(n, 3);
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(msgs[i]->body_len, LEN);
+			assert_int_equal(msgs[i]->body[LEN], '\0');
+			for (int k = 0; k < LEN; k++)
+				if ((unsigned char)msgs[i]->body[k] !=
+				    ((k * 7 + i) & 0xff))
+					fail_msg("message %d byte %d differs",
+					    i, k);
+			id[i] = msgs[i]->id;
+		}
+		store_outbox_free(msgs, n);
+	}
+	assert_int_equal(store_outbox_sent(st, id[0], 1001, err, sizeof(err)),
+	    0);
+	assert_int_equal(store_outbox_failed(st, id[1], false, 2000, "later",
+	    err, sizeof(err)), 0);
+	assert_int_equal(body_length(id[0]), 0);
+	assert_int_equal(body_length(id[1]), LEN);
+	assert_int_equal(body_length(id[2]), LEN);
+	store_outbox_counts(st, &pending, &retrying, &dead, &sent);
+	assert_int_equal(pending, 2);
+	assert_int_equal(retrying, 1);
+	assert_int_equal(sent, sent0 + 1);
+	assert_int_equal(store_outbox_due(st, 1500, 10, &msgs, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(msgs[0]->id, id[2]);
+	store_outbox_free(msgs, n);
+	store_close(st);
+
+	/* a sent row that kept its body: dropped by the first compaction */
+	snprintf(sql, sizeof(sql), "UPDATE outbox SET state='sent' WHERE "
+	    "id=%lld", id[2]);
+	exec_sql(sql);
+	st = open_db();
+	assert_int_equal(body_length(id[2]), LEN);
+	store_outbox_compact(st);
+	assert_int_equal(body_length(id[2]), 0);
+	assert_int_equal(body_length(id[1]), LEN);	/* pending: kept */
+	store_close(st);
+	free(body);
+}
+
 static void
 test_feed_state_and_reopen(void **state)
 {
@@ -295,6 +482,8 @@ main(void)
 		cmocka_unit_test(test_open_private),
 		cmocka_unit_test(test_papers_merge_and_fresh),
 		cmocka_unit_test(test_matches_digest_outbox),
+		cmocka_unit_test(test_outbox_due_ids_load),
+		cmocka_unit_test(test_outbox_bodies),
 		cmocka_unit_test(test_feed_state_and_reopen),
 		cmocka_unit_test(test_open_errors),
 	};
