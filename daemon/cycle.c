@@ -29,6 +29,7 @@
 #define CYCLE_RETRY_BASE	60	/* first retry after a failed send */
 #define CYCLE_RETRY_MAX		(6 * 3600)
 #define CYCLE_OUTBOX_BATCH	200	/* messages read from the outbox at once */
+#define CYCLE_DIGEST_GROUP	32	/* digests made in one transaction */
 
 struct cycle {
 	const struct conf	*conf;
@@ -686,6 +687,10 @@ backfill(struct cycle *cy, size_t si, long long now, struct cycle_stats *stats)
 void
 cycle_register(struct cycle *cy, long long now, struct cycle_stats *stats)
 {
+	char e[256];
+	/* one transaction, not one commit per subscription */
+	bool tx = store_begin(cy->st, e, sizeof(e)) == 0;
+
 	for (size_t i = 0; i < cy->conf->n_subs; i++) {
 		long long first;
 		bool is_new;
@@ -698,6 +703,11 @@ cycle_register(struct cycle *cy, long long now, struct cycle_stats *stats)
 		}
 		if (is_new && cy->conf->subs[i].backfill_days > 0)
 			backfill(cy, i, now, stats);
+	}
+	if (tx && store_in_transaction(cy->st) &&
+	    store_commit(cy->st, e, sizeof(e)) == -1) {
+		log_err("store: registering subscriptions: %s", e);
+		store_rollback(cy->st);
 	}
 }
 
@@ -958,7 +968,11 @@ digest_setup(struct cycle *cy, size_t si, struct built *b, long long now,
 	snprintf(id, idlen, "pending");
 }
 
-/* Make sub's digest (if it has anything to say) into the outbox. */
+/*
+ * Make sub's digest (if it has anything to say) into the outbox, inside
+ * the caller's transaction: 1 if made, 0 if there was nothing to say, -1
+ * on error (the caller rolls back what was done).
+ */
 static int
 make_digest(struct cycle *cy, size_t si, long long now,
     struct cycle_stats *stats, char *err, size_t errlen)
@@ -969,8 +983,6 @@ make_digest(struct cycle *cy, size_t si, long long now,
 	char date[32], id[64];
 	long long did;
 
-	if (store_begin(cy->st, err, errlen) == -1)
-		return -1;
 	if (build_items(cy, sub, &b, err, errlen) == -1)
 		goto fail;
 	digest_setup(cy, si, &b, now, &d, date, sizeof(date), id, sizeof(id));
@@ -981,7 +993,7 @@ make_digest(struct cycle *cy, size_t si, long long now,
 		    errlen) == -1)
 			goto fail;
 		built_release(&b);
-		return store_commit(cy->st, err, errlen);
+		return 0;
 	}
 	did = store_digest_new(cy->st, sub->name, date, now, b.ids, b.n, err,
 	    errlen);
@@ -994,36 +1006,102 @@ make_digest(struct cycle *cy, size_t si, long long now,
 		goto fail;
 	if (queue_webhooks(cy, sub, &d, did, now, err, errlen) == -1)
 		goto fail;
-	if (store_commit(cy->st, err, errlen) == -1)
-		goto fail;
 	stats->digests++;
 	stats->messages += sub->email.n + (sub->mbox != NULL) + sub->n_webhooks;
 	log_info("digest: subscription '%s': %zu papers", sub->name, b.n);
 	built_release(&b);
-	return 0;
+	return 1;
 fail:
-	store_rollback(cy->st);
 	built_release(&b);
 	return -1;
 }
 
+/* The digests of one transaction: made so far, and their counts. */
+struct digest_group {
+	size_t			 n;		/* subscriptions handled */
+	size_t			 first;		/* index of the first */
+	struct cycle_stats	 stats;		/* digests, messages */
+};
+
+/* Commit the group; on failure, none of its digests was made. */
+static size_t
+group_commit(struct cycle *cy, struct digest_group *g,
+    struct cycle_stats *stats)
+{
+	char err[512];
+	size_t failed = 0;
+
+	if (g->n == 0)
+		return 0;
+	if (store_commit(cy->st, err, sizeof(err)) == -1) {
+		store_rollback(cy->st);
+		log_err("digest: the digests of %zu subscriptions from '%s' "
+		    "on were not saved (they will be made again): %s", g->n,
+		    cy->conf->subs[g->first].name, err);
+		failed = g->n;
+	} else {
+		stats->digests += g->stats.digests;
+		stats->messages += g->stats.messages;
+	}
+	memset(g, 0, sizeof(*g));
+	return failed;
+}
+
+/*
+ * The digests go into the outbox CYCLE_DIGEST_GROUP to a transaction (a
+ * commit, and its WAL frames, per digest cost more than the digest): each
+ * one in a savepoint, so that one that fails leaves the others alone.  A
+ * crash before the commit loses nothing: the matches stay pending and the
+ * digests are made again from them.
+ */
 size_t
 cycle_digests(struct cycle *cy, bool force, long long now,
     struct cycle_stats *stats)
 {
+	struct digest_group g;
 	size_t failed = 0;
 
+	memset(&g, 0, sizeof(g));
 	for (size_t i = 0; i < cy->conf->n_subs; i++) {
 		char err[512];
+		int rc;
 
 		if (!force && !sub_due(cy, i, now))
 			continue;
-		if (make_digest(cy, i, now, stats, err, sizeof(err)) == -1) {
+		if (g.n == 0 && store_begin(cy->st, err, sizeof(err)) == -1) {
 			log_err("digest: subscription '%s': %s",
 			    cy->conf->subs[i].name, err);
 			failed++;
+			continue;
 		}
+		if (g.n == 0)
+			g.first = i;
+		if ((rc = store_savepoint(cy->st, err, sizeof(err))) == 0 &&
+		    (rc = make_digest(cy, i, now, &g.stats, err,
+		    sizeof(err))) >= 0)
+			rc = store_savepoint_release(cy->st, err, sizeof(err));
+		if (rc == -1) {
+			store_savepoint_rollback(cy->st);
+			log_err("digest: subscription '%s': %s",
+			    cy->conf->subs[i].name, err);
+			failed++;
+			if (!store_in_transaction(cy->st)) {
+				/* SQLite rolled it all back (disk full, I/O) */
+				if (g.n > 0)
+					log_err("digest: the digests of %zu "
+					    "subscriptions from '%s' on were "
+					    "not saved (they will be made "
+					    "again)", g.n,
+					    cy->conf->subs[g.first].name);
+				failed += g.n;
+				memset(&g, 0, sizeof(g));
+				continue;
+			}
+		}
+		if (++g.n >= CYCLE_DIGEST_GROUP)
+			failed += group_commit(cy, &g, stats);
 	}
+	failed += group_commit(cy, &g, stats);
 	return failed;
 }
 

@@ -16,12 +16,19 @@
 
 #define STORE_SCHEMA_VERSION	1
 
+/* Statements run once per subscription or digest: prepared once. */
+enum store_q {
+	Q_SUB_FIRST, Q_SUB_ADD, Q_SUB_LAST, Q_SUB_SET_LAST, Q_PENDING,
+	Q_ASSIGN, Q_DIGEST_ADD, Q_DROP_PENDING, Q_MAX
+};
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*put_paper;
 	sqlite3_stmt	*get_paper;
 	sqlite3_stmt	*add_match;
 	sqlite3_stmt	*outbox_sent;	/* once per message: prepared once */
+	sqlite3_stmt	*q[Q_MAX];	/* by enum store_q, prepared on use */
 };
 
 static const char schema[] =
@@ -86,6 +93,33 @@ prep(struct store *st, const char *sql, char *err, size_t errlen)
 		return NULL;
 	}
 	return s;
+}
+
+/* Statement which (sql), prepared on first use and kept, reset. */
+static sqlite3_stmt *
+cached(struct store *st, enum store_q which, const char *sql, char *err,
+    size_t errlen)
+{
+	if (st->q[which] == NULL && sqlite3_prepare_v3(st->db, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->q[which], NULL) != SQLITE_OK) {
+		st->q[which] = NULL;
+		db_err(st, err, errlen, "database");
+		return NULL;
+	}
+	sqlite3_reset(st->q[which]);
+	return st->q[which];
+}
+
+/* Step a cached statement that returns no rows, then reset it. */
+static int
+step_reset(struct store *st, sqlite3_stmt *s, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_err(st, err, errlen, "database");
+	return 0;
 }
 
 /* Create the missing directories of path, mode 0700. */
@@ -215,6 +249,8 @@ store_close(struct store *st)
 	sqlite3_finalize(st->get_paper);
 	sqlite3_finalize(st->add_match);
 	sqlite3_finalize(st->outbox_sent);
+	for (size_t i = 0; i < Q_MAX; i++)
+		sqlite3_finalize(st->q[i]);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st);
@@ -243,6 +279,32 @@ store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+bool
+store_in_transaction(struct store *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
+int
+store_savepoint(struct store *st, char *err, size_t errlen)
+{
+	return exec(st, "SAVEPOINT pw", err, errlen);
+}
+
+int
+store_savepoint_release(struct store *st, char *err, size_t errlen)
+{
+	return exec(st, "RELEASE pw", err, errlen);
+}
+
+void
+store_savepoint_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK TO pw; RELEASE pw", NULL, NULL,
+		    NULL);
 }
 
 /* helpers for columns */
@@ -491,39 +553,40 @@ int
 store_sub_first(struct store *st, const char *sub, long long now,
     long long *first, bool *is_new, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "SELECT first FROM subs WHERE name=?1",
-	    err, errlen);
+	sqlite3_stmt *s = cached(st, Q_SUB_FIRST, "SELECT first FROM subs "
+	    "WHERE name=?1", err, errlen);
 
 	if (s == NULL)
 		return -1;
 	bind_str(s, 1, sub);
 	*is_new = sqlite3_step(s) != SQLITE_ROW;
 	*first = *is_new ? now : sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	if (!*is_new)
 		return 0;
-	s = prep(st, "INSERT INTO subs(name, first) VALUES(?1, ?2)", err,
-	    errlen);
+	s = cached(st, Q_SUB_ADD, "INSERT INTO subs(name, first) VALUES(?1, "
+	    "?2)", err, errlen);
 	if (s == NULL)
 		return -1;
 	bind_str(s, 1, sub);
 	sqlite3_bind_int64(s, 2, now);
-	return step_done(st, s, err, errlen);
+	return step_reset(st, s, err, errlen);
 }
 
 long long
 store_sub_last_digest(struct store *st, const char *sub)
 {
-	sqlite3_stmt *s = NULL;
+	char err[8];
+	sqlite3_stmt *s = cached(st, Q_SUB_LAST, "SELECT last_digest FROM "
+	    "subs WHERE name=?1", err, sizeof(err));
 	long long t = -1;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT last_digest FROM subs WHERE "
-	    "name=?1", -1, &s, NULL) != SQLITE_OK)
+	if (s == NULL)
 		return -1;
 	bind_str(s, 1, sub);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		t = col_time(s, 0);
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return t;
 }
 
@@ -531,14 +594,14 @@ int
 store_sub_set_last_digest(struct store *st, const char *sub, long long when,
     char *err, size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE subs SET last_digest=?1 WHERE "
-	    "name=?2", err, errlen);
+	sqlite3_stmt *s = cached(st, Q_SUB_SET_LAST, "UPDATE subs SET "
+	    "last_digest=?1 WHERE name=?2", err, errlen);
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, when);
 	bind_str(s, 2, sub);
-	return step_done(st, s, err, errlen);
+	return step_reset(st, s, err, errlen);
 }
 
 /* matches */
@@ -597,8 +660,8 @@ store_pending(struct store *st, const char *sub, double min_score,
     size_t limit, struct store_match **out, size_t *n, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "SELECT paper, max(score), hits, "
-	    "min(matched) FROM matches WHERE sub=?1 AND digest IS NULL "
+	sqlite3_stmt *s = cached(st, Q_PENDING, "SELECT paper, max(score), "
+	    "hits, min(matched) FROM matches WHERE sub=?1 AND digest IS NULL "
 	    "GROUP BY paper HAVING max(score) >= ?2 ORDER BY max(score) DESC, "
 	    "paper LIMIT ?3", err, errlen);
 	size_t cap = 0;
@@ -630,7 +693,7 @@ store_pending(struct store *st, const char *sub, double min_score,
 		json_decref(a);
 		m->matched = sqlite3_column_int64(s, 3);
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return 0;
 }
 
@@ -666,22 +729,19 @@ static int
 assign(struct store *st, const char *sub, const char *const *papers,
     size_t n, long long digest, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE matches SET digest=?1 WHERE "
-	    "sub=?2 AND paper=?3 AND digest IS NULL", err, errlen);
+	sqlite3_stmt *s = cached(st, Q_ASSIGN, "UPDATE matches SET "
+	    "digest=?1 WHERE sub=?2 AND paper=?3 AND digest IS NULL", err,
+	    errlen);
 
 	if (s == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, digest);
 		bind_str(s, 2, sub);
 		bind_str(s, 3, papers[i]);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			sqlite3_finalize(s);
-			return db_err(st, err, errlen, "database");
-		}
+		if (step_reset(st, s, err, errlen) == -1)
+			return -1;
 	}
-	sqlite3_finalize(s);
 	return 0;
 }
 
@@ -690,8 +750,8 @@ store_digest_new(struct store *st, const char *sub, const char *date,
     long long now, const char *const *papers, size_t n, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "INSERT INTO digests(sub, date, created, "
-	    "n_papers) VALUES(?1, ?2, ?3, ?4)", err, errlen);
+	sqlite3_stmt *s = cached(st, Q_DIGEST_ADD, "INSERT INTO digests(sub, "
+	    "date, created, n_papers) VALUES(?1, ?2, ?3, ?4)", err, errlen);
 	long long id;
 
 	if (s == NULL)
@@ -700,7 +760,7 @@ store_digest_new(struct store *st, const char *sub, const char *date,
 	bind_str(s, 2, date);
 	sqlite3_bind_int64(s, 3, now);
 	sqlite3_bind_int64(s, 4, (long long)n);
-	if (step_done(st, s, err, errlen) == -1)
+	if (step_reset(st, s, err, errlen) == -1)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	if (assign(st, sub, papers, n, id, err, errlen) == -1 ||
@@ -714,13 +774,13 @@ int
 store_drop_pending(struct store *st, const char *sub, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE matches SET digest=0 WHERE sub=?1 "
-	    "AND digest IS NULL", err, errlen);
+	sqlite3_stmt *s = cached(st, Q_DROP_PENDING, "UPDATE matches SET "
+	    "digest=0 WHERE sub=?1 AND digest IS NULL", err, errlen);
 
 	if (s == NULL)
 		return -1;
 	bind_str(s, 1, sub);
-	return step_done(st, s, err, errlen);
+	return step_reset(st, s, err, errlen);
 }
 
 /* outbox */

@@ -31,6 +31,16 @@ void		 store_release_memory(struct store *st);
 int		 store_begin(struct store *st, char *err, size_t errlen);
 int		 store_commit(struct store *st, char *err, size_t errlen);
 void		 store_rollback(struct store *st);
+/*
+ * Inside a transaction: SAVEPOINT, RELEASE it, or undo what was done
+ * since it (ROLLBACK TO + RELEASE).  Not nested.
+ */
+int		 store_savepoint(struct store *st, char *err, size_t errlen);
+int		 store_savepoint_release(struct store *st, char *err,
+		    size_t errlen);
+void		 store_savepoint_rollback(struct store *st);
+/* true between store_begin and store_commit (unless SQLite rolled back) */
+bool		 store_in_transaction(struct store *st);
 
 /* Per-source state. */
 struct store_feed {

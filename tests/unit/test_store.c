@@ -229,6 +229,62 @@ test_matches_digest_outbox(void **state)
 	store_close(st);
 }
 
+/*
+ * Digests share a transaction, each in a savepoint: one undone leaves
+ * the others, and nothing is kept without the commit.
+ */
+static void
+test_savepoints(void **state)
+{
+	struct store *st = open_db();
+	const char *hits[] = { "graph" };
+	const char *a[] = { "2502.00011" }, *b[] = { "2502.00012" };
+	struct store_match *m;
+	size_t n;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(store_add_match(st, "sa", "2502.00011", 0, 1.0, hits,
+	    1, 10, err, sizeof(err)), 1);
+	assert_int_equal(store_add_match(st, "sb", "2502.00012", 0, 1.0, hits,
+	    1, 10, err, sizeof(err)), 1);
+	assert_false(store_in_transaction(st));
+	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+	assert_true(store_in_transaction(st));
+	assert_int_equal(store_savepoint(st, err, sizeof(err)), 0);
+	assert_true(store_digest_new(st, "sa", "2026-11-27", 30, a, 1, err,
+	    sizeof(err)) > 0);
+	assert_int_equal(store_savepoint_release(st, err, sizeof(err)), 0);
+	assert_int_equal(store_savepoint(st, err, sizeof(err)), 0);
+	assert_true(store_digest_new(st, "sb", "2026-11-27", 30, b, 1, err,
+	    sizeof(err)) > 0);
+	store_savepoint_rollback(st);		/* sb's digest undone */
+	assert_true(store_in_transaction(st));
+	assert_int_equal(store_commit(st, err, sizeof(err)), 0);
+	assert_int_equal(store_pending(st, "sa", 0, 0, &m, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	store_matches_free(m, n);
+	assert_int_equal(store_pending(st, "sb", 0, 0, &m, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].paper, "2502.00012");
+	store_matches_free(m, n);
+	/* a rolled-back transaction keeps nothing */
+	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+	assert_int_equal(store_savepoint(st, err, sizeof(err)), 0);
+	assert_true(store_digest_new(st, "sb", "2026-11-27", 40, b, 1, err,
+	    sizeof(err)) > 0);
+	assert_int_equal(store_savepoint_release(st, err, sizeof(err)), 0);
+	store_rollback(st);
+	assert_false(store_in_transaction(st));
+	assert_int_equal(store_pending(st, "sb", 0, 0, &m, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	store_matches_free(m, n);
+	store_close(st);
+}
+
 static void
 test_feed_state_and_reopen(void **state)
 {
@@ -295,6 +351,7 @@ main(void)
 		cmocka_unit_test(test_open_private),
 		cmocka_unit_test(test_papers_merge_and_fresh),
 		cmocka_unit_test(test_matches_digest_outbox),
+		cmocka_unit_test(test_savepoints),
 		cmocka_unit_test(test_feed_state_and_reopen),
 		cmocka_unit_test(test_open_errors),
 	};
