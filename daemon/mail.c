@@ -574,9 +574,14 @@ add_body(struct buf *out, const struct mail_spec *m)
 	    "This is a multi-part message in MIME format.\r\n", boundary);
 	buf_printf(out, "\r\n--%s\r\n", boundary);
 	add_part_headers(out, "text/plain");
-	buf_printf(out, "\r\n%s\r\n--%s\r\n", buf_str(&text), boundary);
+	/* the parts are tens of KB: copied, not through printf */
+	buf_add(out, "\r\n", 2);
+	buf_add(out, text.data, text.len);
+	buf_printf(out, "\r\n--%s\r\n", boundary);
 	add_part_headers(out, "text/html");
-	buf_printf(out, "\r\n%s\r\n--%s--\r\n", buf_str(&html), boundary);
+	buf_add(out, "\r\n", 2);
+	buf_add(out, html.data, html.len);
+	buf_printf(out, "\r\n--%s--\r\n", boundary);
 	buf_release(&text);
 	buf_release(&html);
 }
