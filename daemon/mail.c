@@ -458,6 +458,20 @@ qp_plain(unsigned char c)
 	return c > 32 && c < 127 && c != '=';
 }
 
+/*
+ * Byte i of s goes out as it is away from a line's start and end: plain,
+ * or white space that does not end its line (qp_needs_escape).
+ */
+static bool
+qp_run_char(const char *s, size_t n, size_t i)
+{
+	unsigned char c = (unsigned char)s[i];
+
+	if (qp_plain(c))
+		return true;
+	return (c == ' ' || c == '\t') && !qp_at_eol(s, n, i + 1);
+}
+
 static void
 qp_encode(struct buf *out, const char *s, size_t n)
 {
@@ -475,13 +489,13 @@ qp_encode(struct buf *out, const char *s, size_t n)
 			col = 0;
 			continue;
 		}
-		if (qp_plain(c) && col > 0 && col + 2 < MAIL_LINE_MAX) {
-			/* a run of plain characters well inside the line: the
-			   checks below would let each through as it is */
+		if (col > 0 && col + 2 < MAIL_LINE_MAX && qp_run_char(s, n, i)) {
+			/* a run of characters well inside the line that the
+			   checks below would let through as they are */
 			size_t start = i;
 
-			while (i < n && qp_plain((unsigned char)s[i]) &&
-			    col + 2 < MAIL_LINE_MAX) {
+			while (i < n && col + 2 < MAIL_LINE_MAX &&
+			    qp_run_char(s, n, i)) {
 				i++;
 				col++;
 			}
