@@ -170,6 +170,24 @@ u8_len(const char *s, size_t n)
 	return c;
 }
 
+/* u8_len(s, n) > max, counting no further than needed. */
+static bool
+u8_over(const char *s, size_t n, size_t max)
+{
+	size_t i = 0, c = 0;
+
+	if (n <= max)			/* never more code points than bytes */
+		return false;
+	for (; i + 8 <= n && c <= max; i += 8) {
+		uint64_t w, cont;
+
+		memcpy(&w, s + i, 8);
+		cont = w & ~(w << 1) & REP(0x80);
+		c += 8 - (size_t)__builtin_popcountll(cont);
+	}
+	return c > max || c + u8_len(s + i, n - i) > max;
+}
+
 /* UTF-16 code units of s (what chat platforms count, at worst). */
 static size_t
 u16_len(const char *s)
@@ -195,7 +213,7 @@ shorten(struct buf *out, const char *s, size_t max)
 {
 	size_t n = strlen(s), i, chars = 0, cut = 0, blank = 0;
 
-	if (max == 0 || u8_len(s, n) <= max) {
+	if (max == 0 || !u8_over(s, n, max)) {
 		buf_add(out, s, n);
 		return;
 	}
@@ -341,7 +359,7 @@ jshort_text(const struct text *t, size_t max)
 	struct buf b;
 	json_t *j;
 
-	if (max == 0 || u8_len(t->s, t->len) <= max)
+	if (max == 0 || !u8_over(t->s, t->len, max))
 		return jtext(t->s, t->len);
 	buf_init(&b);
 	shorten(&b, t->s, max);
@@ -796,7 +814,7 @@ add_texts(json_t *o, const struct digest_item *it, const struct fmt *f,
 
 		buf_init(&b);
 		hl = ti;
-		if (level >= 2 && u8_len(ti.s, ti.len) > lim[0]) {
+		if (level >= 2 && u8_over(ti.s, ti.len, lim[0])) {
 			shorten(&b, ti.s, lim[0]);
 			hl.s = buf_str(&b);
 			hl.len = b.len;

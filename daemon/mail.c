@@ -492,13 +492,19 @@ qp_encode(struct buf *out, const char *s, size_t n)
 		if (col > 0 && col + 2 < MAIL_LINE_MAX && qp_run_char(s, n, i)) {
 			/* a run of characters well inside the line that the
 			   checks below would let through as they are */
-			size_t start = i;
+			size_t start = i, end = i + (MAIL_LINE_MAX - 2 - col);
 
-			while (i < n && col + 2 < MAIL_LINE_MAX &&
-			    qp_run_char(s, n, i)) {
+			if (end > n)
+				end = n;
+			while (i < end) {
+				unsigned char d = (unsigned char)s[i];
+
+				if (!qp_plain(d) && !((d == ' ' || d == '\t') &&
+				    !qp_at_eol(s, n, i + 1)))
+					break;
 				i++;
-				col++;
 			}
+			col += i - start;
 			buf_add(out, s + start, i - start);
 			continue;
 		}
@@ -527,9 +533,14 @@ static void
 add_qp_body(struct buf *out, const char *text)
 {
 	struct buf clean;
+	size_t len = strlen(text);
 
+	if (utf8_clean_span(text, len) == len) {	/* nothing to clean */
+		qp_encode(out, text, len);
+		return;
+	}
 	buf_init(&clean);
-	utf8_clean(&clean, text, strlen(text));
+	utf8_clean(&clean, text, len);
 	qp_encode(out, buf_str(&clean), clean.len);
 	buf_release(&clean);
 }

@@ -279,6 +279,9 @@ test_utf8_clean(void **state)
 		{ "\xed\xa0\x80", 3, "\xef\xbf\xbd" },		/* surrogate */
 		{ "a\x01" "b\tc\n", 6, "ab\tc\n" },		/* control */
 		{ "\xc2\x85x", 3, "x" },			/* C1 NEL */
+		{ "a long line of plain ASCII text, tab\tand LF\n", 44,
+		  "a long line of plain ASCII text, tab\tand LF\n" },
+		{ "eight by\x01" "tes", 12, "eight bytes" },	/* control */
 	};
 
 	(void)state;
@@ -288,6 +291,9 @@ test_utf8_clean(void **state)
 		buf_init(&b);
 		utf8_clean(&b, c[i].in, c[i].len);
 		assert_string_equal(buf_str(&b), c[i].out);
+		/* the span is the whole input exactly when nothing changes */
+		assert_int_equal(utf8_clean_span(c[i].in, c[i].len) == c[i].len,
+		    strcmp(c[i].in, c[i].out) == 0);
 		assert_true(utf8_valid(b.data ? b.data : "", b.len));
 		buf_release(&b);
 	}
