@@ -725,24 +725,31 @@ store_count_digests(struct store *st)
 	return count(st, "SELECT count(*) FROM digests WHERE n_papers > 0");
 }
 
+/*
+ * One pass over sub's pending matches: those of papers (a JSON array of
+ * their ids) go to digest, the others are handled without one.
+ */
 static int
 assign(struct store *st, const char *sub, const char *const *papers,
     size_t n, long long digest, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = cached(st, Q_ASSIGN, "UPDATE matches SET "
-	    "digest=?1 WHERE sub=?2 AND paper=?3 AND digest IS NULL", err,
-	    errlen);
+	sqlite3_stmt *s = cached(st, Q_ASSIGN, "UPDATE matches SET digest="
+	    "CASE WHEN paper IN (SELECT value FROM json_each(?3)) THEN ?1 "
+	    "ELSE 0 END WHERE sub=?2 AND digest IS NULL", err, errlen);
+	struct buf ids;
+	int rc;
 
 	if (s == NULL)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_bind_int64(s, 1, digest);
-		bind_str(s, 2, sub);
-		bind_str(s, 3, papers[i]);
-		if (step_reset(st, s, err, errlen) == -1)
-			return -1;
-	}
-	return 0;
+	buf_init(&ids);
+	hits_json(papers, n, &ids);
+	sqlite3_bind_int64(s, 1, digest);
+	bind_str(s, 2, sub);
+	sqlite3_bind_text(s, 3, buf_str(&ids), (int)ids.len, SQLITE_STATIC);
+	rc = step_reset(st, s, err, errlen);
+	sqlite3_clear_bindings(s);
+	buf_release(&ids);
+	return rc;
 }
 
 long long
@@ -764,7 +771,6 @@ store_digest_new(struct store *st, const char *sub, const char *date,
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	if (assign(st, sub, papers, n, id, err, errlen) == -1 ||
-	    store_drop_pending(st, sub, err, errlen) == -1 ||
 	    store_sub_set_last_digest(st, sub, now, err, errlen) == -1)
 		return -1;
 	return id;

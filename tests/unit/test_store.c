@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "daemon/store.h"
 
 static char dir[] = "/tmp/pw-test-store-XXXXXX";
@@ -229,6 +231,29 @@ test_matches_digest_outbox(void **state)
 	store_close(st);
 }
 
+/* Rows of sub's matches in a digest (in) or handled without one. */
+static int
+digest_rows(const char *db_path, const char *sub, bool in)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int n = -1;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, in ? "SELECT count(*) FROM matches WHERE "
+	    "sub=?1 AND digest > 0" : "SELECT count(*) FROM matches WHERE "
+	    "sub=?1 AND digest = 0", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, sub, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
 /*
  * Digests share a transaction, each in a savepoint: one undone leaves
  * the others, and nothing is kept without the commit.
@@ -270,6 +295,28 @@ test_savepoints(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(m[0].paper, "2502.00012");
 	store_matches_free(m, n);
+	/* ids that need JSON escaping are assigned like any other */
+	{
+		const char *odd[] = { "http://ex.org/a\"b\\c\u00e9", "tag:\x01x" };
+
+		assert_int_equal(store_add_match(st, "sc", odd[0], 0, 2.0, hits,
+		    1, 10, err, sizeof(err)), 1);
+		assert_int_equal(store_add_match(st, "sc", odd[1], 0, 1.0, hits,
+		    1, 10, err, sizeof(err)), 1);
+		assert_int_equal(store_add_match(st, "sc", "plain", 0, 3.0, hits,
+		    1, 10, err, sizeof(err)), 1);
+		assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+		assert_true(store_digest_new(st, "sc", "2026-11-27", 30, odd, 2,
+		    err, sizeof(err)) > 0);
+		assert_int_equal(store_commit(st, err, sizeof(err)), 0);
+		assert_int_equal(store_pending(st, "sc", 0, 0, &m, &n, err,
+		    sizeof(err)), 0);
+		assert_int_equal(n, 0);		/* "plain" handled too */
+		store_matches_free(m, n);
+		/* the two odd ids went into the digest, "plain" did not */
+		assert_int_equal(digest_rows(path, "sc", true), 2);
+		assert_int_equal(digest_rows(path, "sc", false), 1);
+	}
 	/* a rolled-back transaction keeps nothing */
 	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
 	assert_int_equal(store_savepoint(st, err, sizeof(err)), 0);
