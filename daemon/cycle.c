@@ -430,6 +430,18 @@ announce_wanted(const struct conf_source *cs, const struct paper *p)
 	return strvec_contains(&cs->announce, a);
 }
 
+/*
+ * The matches of one paper, gathered while it is matched and added
+ * together (several rows to an INSERT) before the paper is freed.
+ */
+struct match_batch {
+	struct store_new_match	*v;
+	size_t			*hits_off;	/* into hits */
+	size_t			 n;
+	size_t			 cap;
+	struct buf		 hits;		/* JSON arrays, NUL-separated */
+};
+
 struct match_ctx {
 	struct cycle		*cy;
 	const char		*source;
@@ -439,6 +451,7 @@ struct match_ctx {
 	long long		 now;
 	size_t			 added;
 	int			 failed;
+	struct match_batch	*batch;		/* NULL: add each at once */
 	char			 err[256];
 };
 
@@ -447,12 +460,31 @@ on_match(const struct match_result *r, void *arg)
 {
 	struct match_ctx *mc = arg;
 	const struct conf_sub *sub = &mc->cy->conf->subs[r->sub];
+	struct match_batch *mb = mc->batch;
 	int rc;
 
 	if (!conf_sub_reads(sub, mc->source))
 		return;
 	if (!mc->fresh && !(mc->newer && sub->replacements))
 		return;
+	if (mb != NULL) {
+		if (mb->n == mb->cap) {
+			mb->cap = mb->cap ? mb->cap * 2 : 64;
+			mb->v = xreallocarray(mb->v, mb->cap, sizeof(*mb->v));
+			mb->hits_off = xreallocarray(mb->hits_off, mb->cap,
+			    sizeof(*mb->hits_off));
+		}
+		mb->v[mb->n].sub = sub->name;
+		mb->v[mb->n].paper = mc->paper->id;
+		mb->v[mb->n].version = sub->replacements ?
+		    mc->paper->version : 0;
+		mb->v[mb->n].score = r->score;
+		mb->hits_off[mb->n] = mb->hits.len;
+		store_hits_json(r->hits, r->n_hits, &mb->hits);
+		buf_addc(&mb->hits, '\0');
+		mb->n++;
+		return;
+	}
 	rc = store_add_match(mc->cy->st, sub->name, mc->paper->id,
 	    sub->replacements ? mc->paper->version : 0, r->score, r->hits,
 	    r->n_hits, mc->now, mc->err, sizeof(mc->err));
@@ -462,35 +494,69 @@ on_match(const struct match_result *r, void *arg)
 		mc->added += (size_t)rc;
 }
 
+/* Add the batch's matches (of mc->paper, still alive). */
+static void
+batch_flush(struct match_ctx *mc)
+{
+	struct match_batch *mb = mc->batch;
+	long long rc;
+
+	if (mb->n == 0)
+		return;
+	for (size_t i = 0; i < mb->n; i++)
+		mb->v[i].hits_json = mb->hits.data + mb->hits_off[i];
+	rc = store_add_matches(mc->cy->st, mb->v, mb->n, mc->now, mc->err,
+	    sizeof(mc->err));
+	if (rc == -1)
+		mc->failed = 1;
+	else
+		mc->added += (size_t)rc;
+	mb->n = 0;
+	buf_reset(&mb->hits);
+}
+
 /* Store papers seen by source and match what is new; in a transaction. */
 static int
 ingest_locked(struct cycle *cy, const char *source,
     const struct conf_source *cs, struct paper_list *papers, long long now,
     struct cycle_stats *stats, char *err, size_t errlen)
 {
-	struct match_ctx mc = { .cy = cy, .source = source, .now = now };
+	struct match_batch mb;
+	struct match_ctx mc = { .cy = cy, .source = source, .now = now,
+	    .batch = &mb };
+	int rc = 0;
 
+	memset(&mb, 0, sizeof(mb));
+	buf_init(&mb.hits);
 	for (size_t i = 0; i < papers->n; i++) {
 		struct paper *merged = NULL;
 
 		if (cs != NULL && !announce_wanted(cs, papers->v[i]))
 			continue;
 		if (store_put_paper(cy->st, papers->v[i], source, now,
-		    &merged, &mc.fresh, &mc.newer, err, errlen) == -1)
-			return -1;
+		    &merged, &mc.fresh, &mc.newer, err, errlen) == -1) {
+			rc = -1;
+			break;
+		}
 		if (mc.fresh || mc.newer) {
 			mc.paper = merged;
 			stats->papers_new += mc.fresh;
 			match_paper(cy->matcher, merged, source, on_match, &mc);
+			batch_flush(&mc);
 		}
 		paper_free(merged);
 		if (mc.failed) {
 			snprintf(err, errlen, "%s", mc.err);
-			return -1;
+			rc = -1;
+			break;
 		}
 	}
-	stats->matches += mc.added;
-	return 0;
+	free(mb.v);
+	free(mb.hits_off);
+	buf_release(&mb.hits);
+	if (rc == 0)
+		stats->matches += mc.added;
+	return rc;
 }
 
 int

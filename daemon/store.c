@@ -16,6 +16,8 @@
 
 #define STORE_SCHEMA_VERSION	1
 
+#define STORE_MATCH_ROWS	16	/* rows of one multi-row INSERT */
+
 /* Statements run once per subscription or digest: prepared once. */
 enum store_q {
 	Q_SUB_FIRST, Q_SUB_ADD, Q_SUB_LAST, Q_SUB_SET_LAST, Q_PENDING,
@@ -29,6 +31,7 @@ struct store {
 	sqlite3_stmt	*add_match;
 	sqlite3_stmt	*outbox_sent;	/* once per message: prepared once */
 	sqlite3_stmt	*q[Q_MAX];	/* by enum store_q, prepared on use */
+	sqlite3_stmt	*add_matches[STORE_MATCH_ROWS + 1]; /* by rows */
 };
 
 static const char schema[] =
@@ -251,6 +254,8 @@ store_close(struct store *st)
 	sqlite3_finalize(st->outbox_sent);
 	for (size_t i = 0; i < Q_MAX; i++)
 		sqlite3_finalize(st->q[i]);
+	for (size_t i = 0; i <= STORE_MATCH_ROWS; i++)
+		sqlite3_finalize(st->add_matches[i]);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st);
@@ -607,8 +612,8 @@ store_sub_set_last_digest(struct store *st, const char *sub, long long when,
 /* matches */
 
 /* The hits as a JSON array of strings (they are valid UTF-8 terms). */
-static void
-hits_json(const char *const *hits, size_t n, struct buf *out)
+void
+store_hits_json(const char *const *hits, size_t n, struct buf *out)
 {
 	buf_addc(out, '[');
 	for (size_t i = 0; i < n; i++) {
@@ -639,7 +644,7 @@ store_add_match(struct store *st, const char *sub, const char *paper,
 	int rc;
 
 	buf_init(&h);
-	hits_json(hits, n_hits, &h);
+	store_hits_json(hits, n_hits, &h);
 	sqlite3_reset(st->add_match);
 	bind_str(st->add_match, 1, sub);
 	bind_str(st->add_match, 2, paper);
@@ -653,6 +658,68 @@ store_add_match(struct store *st, const char *sub, const char *paper,
 	if (rc != SQLITE_DONE)
 		return db_err(st, err, errlen, "database: recording a match");
 	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+/* The INSERT of k rows (1 <= k <= STORE_MATCH_ROWS), prepared once. */
+static sqlite3_stmt *
+add_matches_stmt(struct store *st, size_t k, char *err, size_t errlen)
+{
+	struct buf sql;
+
+	if (st->add_matches[k] != NULL) {
+		sqlite3_reset(st->add_matches[k]);
+		return st->add_matches[k];
+	}
+	buf_init(&sql);
+	buf_adds(&sql, "INSERT OR IGNORE INTO matches(sub, paper, version, "
+	    "score, hits, matched) VALUES");
+	for (size_t i = 0; i < k; i++)
+		buf_adds(&sql, i ? ",(?,?,?,?,?,?)" : "(?,?,?,?,?,?)");
+	if (sqlite3_prepare_v3(st->db, buf_str(&sql), -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->add_matches[k], NULL) != SQLITE_OK) {
+		st->add_matches[k] = NULL;
+		db_err(st, err, errlen, "database");
+	}
+	buf_release(&sql);
+	return st->add_matches[k];
+}
+
+long long
+store_add_matches(struct store *st, const struct store_new_match *m,
+    size_t n, long long now, char *err, size_t errlen)
+{
+	long long added = 0;
+
+	while (n > 0) {
+		size_t k = n < STORE_MATCH_ROWS ? n : STORE_MATCH_ROWS;
+		sqlite3_stmt *s = add_matches_stmt(st, k, err, errlen);
+		int rc;
+
+		if (s == NULL)
+			return -1;
+		for (size_t i = 0; i < k; i++) {
+			int c = (int)i * 6;
+
+			sqlite3_bind_text(s, c + 1, m[i].sub, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, c + 2, m[i].paper, -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_int(s, c + 3, m[i].version);
+			sqlite3_bind_double(s, c + 4, m[i].score);
+			sqlite3_bind_text(s, c + 5, m[i].hits_json, -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_int64(s, c + 6, now);
+		}
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		if (rc != SQLITE_DONE)
+			return db_err(st, err, errlen,
+			    "database: recording a match");
+		added += sqlite3_changes(st->db);
+		m += k;
+		n -= k;
+	}
+	return added;
 }
 
 int
@@ -742,7 +809,7 @@ assign(struct store *st, const char *sub, const char *const *papers,
 	if (s == NULL)
 		return -1;
 	buf_init(&ids);
-	hits_json(papers, n, &ids);
+	store_hits_json(papers, n, &ids);
 	sqlite3_bind_int64(s, 1, digest);
 	bind_str(s, 2, sub);
 	sqlite3_bind_text(s, 3, buf_str(&ids), (int)ids.len, SQLITE_STATIC);

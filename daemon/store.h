@@ -104,6 +104,24 @@ int	store_add_match(struct store *st, const char *sub, const char *paper,
 	    int version, double score, const char *const *hits, size_t n_hits,
 	    long long now, char *err, size_t errlen);
 
+/* A match for store_add_matches; hits_json as store_hits_json writes. */
+struct store_new_match {
+	const char	*sub;
+	const char	*paper;
+	int		 version;
+	double		 score;
+	const char	*hits_json;
+};
+/* The hits of a match as the JSON array of strings the table holds. */
+void	store_hits_json(const char *const *hits, size_t n, struct buf *out);
+/*
+ * Add n matches, in order, as store_add_match would one by one (a pair
+ * already known is left as it is), several to a statement.  Returns how
+ * many were new, or -1.
+ */
+long long store_add_matches(struct store *st, const struct store_new_match *m,
+	    size_t n, long long now, char *err, size_t errlen);
+
 struct store_match {
 	char		*paper;		/* id */
 	double		 score;

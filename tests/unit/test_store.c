@@ -231,6 +231,48 @@ test_matches_digest_outbox(void **state)
 	store_close(st);
 }
 
+/* Several matches to a statement: as if added one by one. */
+static void
+test_add_matches(void **state)
+{
+	struct store *st = open_db();
+	struct store_new_match m[40];
+	struct store_match *pm;
+	char ids[40][16], err[256];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(store_add_match(st, "bulk", "2502.10003", 0, 9.0,
+	    NULL, 0, 5, err, sizeof(err)), 1);
+	for (size_t i = 0; i < 40; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "2502.%05zu", 10000 + i % 37);
+		m[i].sub = "bulk";
+		m[i].paper = ids[i];
+		m[i].version = 0;
+		m[i].score = (double)i;
+		m[i].hits_json = i == 1 ? "[\"a\\\"b\"]" : "[]";
+	}
+	/* 40 rows, 16 to a statement: 37 ids, one of them known already */
+	assert_int_equal(store_add_matches(st, m, 40, 10, err, sizeof(err)),
+	    36);
+	assert_int_equal(store_add_matches(st, m, 3, 10, err, sizeof(err)), 0);
+	assert_int_equal(store_pending(st, "bulk", 0, 0, &pm, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 37);
+	assert_string_equal(pm[0].paper, "2502.10036");	/* score 36 */
+	assert_true(pm[0].score == 36.0);	/* not 39: the first one won */
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(pm[i].paper, "2502.10003") == 0)
+			assert_true(pm[i].score == 9.0);	/* kept */
+		if (strcmp(pm[i].paper, "2502.10001") == 0) {
+			assert_int_equal(pm[i].hits.n, 1);
+			assert_string_equal(pm[i].hits.v[0], "a\"b");
+		}
+	}
+	store_matches_free(pm, n);
+	store_close(st);
+}
+
 /* Rows of sub's matches in a digest (in) or handled without one. */
 static int
 digest_rows(const char *db_path, const char *sub, bool in)
@@ -399,6 +441,7 @@ main(void)
 		cmocka_unit_test(test_papers_merge_and_fresh),
 		cmocka_unit_test(test_matches_digest_outbox),
 		cmocka_unit_test(test_savepoints),
+		cmocka_unit_test(test_add_matches),
 		cmocka_unit_test(test_feed_state_and_reopen),
 		cmocka_unit_test(test_open_errors),
 	};
