@@ -31,7 +31,10 @@
 #define CYCLE_OUTBOX_BATCH	200	/* messages read from the outbox at once */
 #define CYCLE_DIGEST_GROUP	32	/* digests made in one transaction */
 
+struct paper_cache;
+
 struct cycle {
+	struct paper_cache	*pcache;	/* during cycle_digests */
 	const struct conf	*conf;
 	struct store		*st;
 	struct matcher		*matcher;
@@ -846,10 +849,80 @@ sub_due(struct cycle *cy, size_t i, long long now)
 	return schedule_next(s, last, last) <= now;
 }
 
+/* FNV-1a, for stable per-recipient Message-IDs. */
+static unsigned long long
+fnv1a(const char *s)
+{
+	unsigned long long h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * The papers of the digests of one cycle_digests, kept parsed: subscribers
+ * share papers (the 696 digests of the 10k-entry bench list 7,900
+ * different papers 16,600 times), and nothing changes them meanwhile.
+ * Direct-mapped by id, so bounded: a slot is taken over by the next paper
+ * that maps to it, unless the digest being built uses it.
+ */
+#define CYCLE_PAPER_CACHE	4096	/* slots */
+
+struct paper_slot {
+	struct paper	*p;
+	unsigned	 gen;		/* the digest that last used it */
+};
+
+struct paper_cache {
+	struct paper_slot	 slot[CYCLE_PAPER_CACHE];
+	unsigned		 gen;
+};
+
+static void
+paper_cache_free(struct paper_cache *pc)
+{
+	if (pc == NULL)
+		return;
+	for (size_t i = 0; i < CYCLE_PAPER_CACHE; i++)
+		paper_free(pc->slot[i].p);
+	free(pc);
+}
+
+/* Paper id for the digest being built; *owned if the caller frees it. */
+static struct paper *
+paper_cached(struct cycle *cy, const char *id, bool *owned)
+{
+	struct paper_cache *pc = cy->pcache;
+	struct paper_slot *sl;
+	struct paper *p;
+
+	*owned = true;
+	if (pc == NULL)
+		return store_get_paper(cy->st, id);
+	sl = &pc->slot[fnv1a(id) % CYCLE_PAPER_CACHE];
+	if (sl->p != NULL && strcmp(sl->p->id, id) == 0) {
+		sl->gen = pc->gen;
+		*owned = false;
+		return sl->p;
+	}
+	if ((p = store_get_paper(cy->st, id)) == NULL ||
+	    strcmp(p->id, id) != 0 || (sl->p != NULL && sl->gen == pc->gen))
+		return p;	/* the slot is this digest's: keep it */
+	paper_free(sl->p);
+	sl->p = p;
+	sl->gen = pc->gen;
+	*owned = false;
+	return p;
+}
+
 struct built {
 	struct digest_item	*items;
 	size_t			 n;
 	struct paper		**papers;
+	bool			*owned;		/* papers[i] is ours to free */
 	const char		**ids;
 	struct store_match	*m;
 	size_t			 n_m;
@@ -859,9 +932,11 @@ static void
 built_release(struct built *b)
 {
 	for (size_t i = 0; i < b->n; i++)
-		paper_free(b->papers[i]);
+		if (b->owned[i])
+			paper_free(b->papers[i]);
 	free(b->items);
 	free(b->papers);
+	free(b->owned);
 	free(b->ids);
 	store_matches_free(b->m, b->n_m);
 	memset(b, 0, sizeof(*b));
@@ -882,12 +957,15 @@ build_items(struct cycle *cy, const struct conf_sub *sub, struct built *b,
 		return -1;
 	b->items = xcalloc(b->n_m + 1, sizeof(*b->items));
 	b->papers = xcalloc(b->n_m + 1, sizeof(*b->papers));
+	b->owned = xcalloc(b->n_m + 1, sizeof(*b->owned));
 	b->ids = xcalloc(b->n_m + 1, sizeof(*b->ids));
+	if (cy->pcache != NULL)
+		cy->pcache->gen++;
 	for (size_t i = 0; i < b->n_m; i++) {
 		struct store_match *m = &b->m[i];
 		struct paper *p;
 
-		if ((p = store_get_paper(cy->st, m->paper)) == NULL)
+		if ((p = paper_cached(cy, m->paper, &b->owned[b->n])) == NULL)
 			continue;	/* dropped with the digest */
 		b->papers[b->n] = p;
 		b->ids[b->n] = m->paper;
@@ -898,19 +976,6 @@ build_items(struct cycle *cy, const struct conf_sub *sub, struct built *b,
 		b->n++;
 	}
 	return 0;
-}
-
-/* FNV-1a, for stable per-recipient Message-IDs. */
-static unsigned long long
-fnv1a(const char *s)
-{
-	unsigned long long h = 1469598103934665603ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
 }
 
 struct rendered {
@@ -1128,6 +1193,7 @@ cycle_digests(struct cycle *cy, bool force, long long now,
 	size_t failed = 0;
 
 	memset(&g, 0, sizeof(g));
+	cy->pcache = xcalloc(1, sizeof(*cy->pcache));
 	for (size_t i = 0; i < cy->conf->n_subs; i++) {
 		char err[512];
 		int rc;
@@ -1168,6 +1234,8 @@ cycle_digests(struct cycle *cy, bool force, long long now,
 			failed += group_commit(cy, &g, stats);
 	}
 	failed += group_commit(cy, &g, stats);
+	paper_cache_free(cy->pcache);
+	cy->pcache = NULL;
 	return failed;
 }
 
