@@ -682,13 +682,26 @@ enum pj_key {
 	PK_LINKS, PK_ABS, PK_PDF, PK_HF, PK_N
 };
 
-static const char *const pj_keys[PK_N] = {
-	"id", "version", "title", "authors", "affiliations", "summary",
-	"categories", "primary_category", "published", "updated", "url",
-	"comment", "doi", "journal_ref", "announce_type", "ai_summary",
-	"ai_keywords", "upvotes", "comments", "hf_date", "sources", "links",
-	"abs", "pdf", "hf",
+#define PK(s)	{ s, sizeof(s) - 1 }
+static const struct {
+	const char	*name;
+	size_t		 len;
+} pj_keys[PK_N] = {
+	PK("id"), PK("version"), PK("title"), PK("authors"),
+	PK("affiliations"), PK("summary"), PK("categories"),
+	PK("primary_category"), PK("published"), PK("updated"), PK("url"),
+	PK("comment"), PK("doi"), PK("journal_ref"), PK("announce_type"),
+	PK("ai_summary"), PK("ai_keywords"), PK("upvotes"), PK("comments"),
+	PK("hf_date"), PK("sources"), PK("links"), PK("abs"), PK("pdf"),
+	PK("hf"),
 };
+#undef PK
+
+static bool
+pj_key_is(int i, const char *s, size_t n)
+{
+	return pj_keys[i].len == n && memcmp(pj_keys[i].name, s, n) == 0;
+}
 
 static void
 pjr_ws(struct pjr *r)
@@ -969,10 +982,14 @@ pjr_free_strings(char **v, size_t n)
 	free(v);
 }
 
-/* A key and its colon: which key, PK_N if not one of ours. */
+/*
+ * A key and its colon: which key of from..to-1, false if none.  The one
+ * after prev (in paper_to_json's order) is tried first.
+ */
 static bool
-pjr_key(struct pjr *r, enum pj_key *k, int from, int to)
+pjr_key(struct pjr *r, enum pj_key *k, int from, int to, int prev)
 {
+	int next = prev + 1;
 	const char *start;
 	size_t n;
 
@@ -988,8 +1005,10 @@ pjr_key(struct pjr *r, enum pj_key *k, int from, int to)
 	n = (size_t)(r->p - start);
 	r->p++;
 	*k = PK_N;
-	for (int i = from; i < to; i++)
-		if (strlen(pj_keys[i]) == n && memcmp(pj_keys[i], start, n) == 0)
+	if (next >= from && next < to && pj_key_is(next, start, n))
+		*k = (enum pj_key)next;
+	for (int i = from; i < to && *k == PK_N; i++)
+		if (pj_key_is(i, start, n))
 			*k = (enum pj_key)i;
 	pjr_ws(r);
 	return *k != PK_N && pjr_lit(r, ":", 1);
@@ -999,16 +1018,18 @@ pjr_key(struct pjr *r, enum pj_key *k, int from, int to)
 static bool
 pjr_links(struct pjr *r, struct paper *p, unsigned *seen)
 {
+	enum pj_key k = PK_LINKS;	/* "abs" comes first */
+
 	if (!pjr_lit(r, "{", 1))
 		return false;
 	pjr_ws(r);
 	if (pjr_lit(r, "}", 1))
 		return true;
 	for (;;) {
-		enum pj_key k;
 		char **f;
 
-		if (!pjr_key(r, &k, PK_ABS, PK_HF + 1) || (*seen >> k & 1))
+		if (!pjr_key(r, &k, PK_ABS, PK_HF + 1, (int)k) ||
+		    (*seen >> k & 1))
 			return false;
 		*seen |= 1u << k;
 		f = k == PK_ABS ? &p->url_abs : k == PK_PDF ? &p->url_pdf :
@@ -1099,12 +1120,15 @@ from_json_fast(const char *s, size_t len, bool *taken)
 		goto out;
 	pjr_ws(&r);
 	if (!pjr_lit(&r, "}", 1)) {
+		int prev = -1;
+
 		for (;;) {
 			enum pj_key k;
 
-			if (!pjr_key(&r, &k, 0, PK_LINKS + 1) ||
+			if (!pjr_key(&r, &k, 0, PK_LINKS + 1, prev) ||
 			    (seen >> k & 1))
 				goto out;
+			prev = (int)k;
 			seen |= 1u << k;
 			pjr_ws(&r);
 			if (!pjr_value(&r, p, k, &seen, &au, &n_au, &af, &n_af,
