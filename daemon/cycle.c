@@ -1150,9 +1150,20 @@ fail:
 /* The digests of one transaction: made so far, and their counts. */
 struct digest_group {
 	size_t			 n;		/* subscriptions handled */
+	size_t			 ok;		/* of which without error */
 	size_t			 first;		/* index of the first */
 	struct cycle_stats	 stats;		/* digests, messages */
 };
+
+static void
+group_lost(struct cycle *cy, struct digest_group *g, const char *why)
+{
+	if (g->ok > 0)
+		log_err("digest: the digests of %zu subscriptions from '%s' "
+		    "on were not saved (they will be made again)%s%s", g->ok,
+		    cy->conf->subs[g->first].name, why ? ": " : "",
+		    why ? why : "");
+}
 
 /* Commit the group; on failure, none of its digests was made. */
 static size_t
@@ -1166,10 +1177,8 @@ group_commit(struct cycle *cy, struct digest_group *g,
 		return 0;
 	if (store_commit(cy->st, err, sizeof(err)) == -1) {
 		store_rollback(cy->st);
-		log_err("digest: the digests of %zu subscriptions from '%s' "
-		    "on were not saved (they will be made again): %s", g->n,
-		    cy->conf->subs[g->first].name, err);
-		failed = g->n;
+		group_lost(cy, g, err);
+		failed = g->ok;
 	} else {
 		stats->digests += g->stats.digests;
 		stats->messages += g->stats.messages;
@@ -1190,6 +1199,7 @@ cycle_digests(struct cycle *cy, bool force, long long now,
     struct cycle_stats *stats)
 {
 	struct digest_group g;
+	struct cycle_stats ds;
 	size_t failed = 0;
 
 	memset(&g, 0, sizeof(g));
@@ -1208,9 +1218,9 @@ cycle_digests(struct cycle *cy, bool force, long long now,
 		}
 		if (g.n == 0)
 			g.first = i;
+		memset(&ds, 0, sizeof(ds));
 		if ((rc = store_savepoint(cy->st, err, sizeof(err))) == 0 &&
-		    (rc = make_digest(cy, i, now, &g.stats, err,
-		    sizeof(err))) >= 0)
+		    (rc = make_digest(cy, i, now, &ds, err, sizeof(err))) >= 0)
 			rc = store_savepoint_release(cy->st, err, sizeof(err));
 		if (rc == -1) {
 			store_savepoint_rollback(cy->st);
@@ -1219,16 +1229,15 @@ cycle_digests(struct cycle *cy, bool force, long long now,
 			failed++;
 			if (!store_in_transaction(cy->st)) {
 				/* SQLite rolled it all back (disk full, I/O) */
-				if (g.n > 0)
-					log_err("digest: the digests of %zu "
-					    "subscriptions from '%s' on were "
-					    "not saved (they will be made "
-					    "again)", g.n,
-					    cy->conf->subs[g.first].name);
-				failed += g.n;
+				group_lost(cy, &g, NULL);
+				failed += g.ok;
 				memset(&g, 0, sizeof(g));
 				continue;
 			}
+		} else {
+			g.ok++;
+			g.stats.digests += ds.digests;
+			g.stats.messages += ds.messages;
 		}
 		if (++g.n >= CYCLE_DIGEST_GROUP)
 			failed += group_commit(cy, &g, stats);
