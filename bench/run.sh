@@ -290,8 +290,9 @@ E=$D/e2e
 mkdir -p "$E/www"
 E2E_ROWS=$D/e2e_rows	# N|pw timecmd|stats|sent|at sink|onces|r2e timecmd|r2e at sink|phases|runs|runs
 : >"$E2E_ROWS"
-# `once` until it exits 0 (it delivers what is due; anything left in the
-# outbox goes out on the next `once`), at most 5 times
+# `once` until it exits 0, at most 5 times: one `once` delivers every
+# batch that is due, so a second run only happens after a failed send
+# (the invocation count is reported, and is 1 when all went through)
 cat >"$E/once.sh" <<'EOF'
 i=0
 while :; do
@@ -599,7 +600,7 @@ vers() { dpkg-query -W -f='${Package} ${Version}, ' "$@" 2>/dev/null | sed 's/, 
 	if [ -s "$E2E_ROWS" ]; then
 		echo "Generated arXiv RSS files (\`bench/gen/gen_arxiv_rss.py N\`; $(for n in $(cut -d'|' -f1 "$E2E_ROWS"); do printf '%s entries %s, ' "$n" "$(wc -c <"$DATA/rss-$n.xml" | awk '{ printf "%.1f MB", $1 / 1e6 }')"; done | sed 's/, $//')) served by \`python3 -m http.server --bind 127.0.0.1\`; mail to \`$SINK\` on 127.0.0.1, which counts the messages it accepts."
 		echo
-		echo "- paperwatch: $N_SUBS subscriptions from \`gen_subscriptions.py $E2E_K\` (per subscriber: its topic rows as \`keywords\`, its author rows as \`query = author:\"A\" OR ...\`; \`max_papers = $E2E_MAXP\`; email to the subscriber; written by \`bench/mkconf.py e2e\`), one source \`type = \"arxiv-rss\"\` with every announce type (as rss2email mails every entry), \`smtp.tls = \"none\"\`. Timed: \`paperwatch once -c pw.conf\` from an empty state database, repeated until it exits 0 (one \`once\` delivers at most one outbox batch; what is left goes out on the next \`once\`, which the HTTP server answers with 304)."
+		echo "- paperwatch: $N_SUBS subscriptions from \`gen_subscriptions.py $E2E_K\` (per subscriber: its topic rows as \`keywords\`, its author rows as \`query = author:\"A\" OR ...\`; \`max_papers = $E2E_MAXP\`; email to the subscriber; written by \`bench/mkconf.py e2e\`), one source \`type = \"arxiv-rss\"\` with every announce type (as rss2email mails every entry), \`smtp.tls = \"none\"\`. Timed: \`paperwatch once -c pw.conf\` from an empty state database, repeated until it exits 0 (one \`once\` delivers every outbox batch that is due, so this is one invocation unless a send failed; a second one is answered with 304 by the HTTP server)."
 		echo "- rss2email: BASELINE.md section 3 set-up: \`[DEFAULT] digest = True, use-8bit = True, email-protocol = smtp\`, one feed, one reader; \`r2e -c r2e.cfg -d data.json run\` with data.json reset to the just-added state before each run (so every entry is mailed in one multipart/digest message)."
 		echo
 		echo "| entries | tool | runs | median wall s | min-max s | user s | sys s | peak RSS MiB | messages (sink, per run) |"

@@ -139,16 +139,53 @@ digest_format_known(const char *format)
 /* ------------------------------------------------------------------ */
 /* Text helpers */
 
-/* Code points in s[0..n). */
+/* Word-at-a-time helpers: REP(b) has byte b in each of the 8 bytes. */
+#define REP(b)	(0x0101010101010101ULL * (uint64_t)(b))
+
+/* 0x80 in each byte of w that is zero, 0 elsewhere (exact). */
+static uint64_t
+zero_bytes(uint64_t w)
+{
+	uint64_t t = (w & REP(0x7f)) + REP(0x7f);
+
+	return ~(t | w | REP(0x7f));
+}
+
+/* Code points in s[0..n): the bytes that are not continuation bytes. */
 static size_t
 u8_len(const char *s, size_t n)
 {
-	size_t i, c = 0;
+	size_t i = 0, c = 0;
 
-	for (i = 0; i < n; i++)
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, cont;
+
+		memcpy(&w, s + i, 8);
+		cont = w & ~(w << 1) & REP(0x80);	/* 10xxxxxx */
+		c += 8 - (size_t)__builtin_popcountll(cont);
+	}
+	for (; i < n; i++)
 		if (((unsigned char)s[i] & 0xc0) != 0x80)
 			c++;
 	return c;
+}
+
+/* u8_len(s, n) > max, counting no further than needed. */
+static bool
+u8_over(const char *s, size_t n, size_t max)
+{
+	size_t i = 0, c = 0;
+
+	if (n <= max)			/* never more code points than bytes */
+		return false;
+	for (; i + 8 <= n && c <= max; i += 8) {
+		uint64_t w, cont;
+
+		memcpy(&w, s + i, 8);
+		cont = w & ~(w << 1) & REP(0x80);
+		c += 8 - (size_t)__builtin_popcountll(cont);
+	}
+	return c > max || c + u8_len(s + i, n - i) > max;
 }
 
 /* UTF-16 code units of s (what chat platforms count, at worst). */
@@ -176,7 +213,7 @@ shorten(struct buf *out, const char *s, size_t max)
 {
 	size_t n = strlen(s), i, chars = 0, cut = 0, blank = 0;
 
-	if (max == 0 || u8_len(s, n) <= max) {
+	if (max == 0 || !u8_over(s, n, max)) {
 		buf_add(out, s, n);
 		return;
 	}
@@ -212,23 +249,51 @@ struct text {
 	char		*own;		/* the cleaned copy, if one was made */
 };
 
+/* true if the 8 bytes of w are printable ASCII without two blanks. */
+static bool
+word_clean(uint64_t w)
+{
+	uint64_t sp;
+
+	if (((w | (w + REP(0x01)) | ((w - REP(0x20)) & ~w)) & REP(0x80)) != 0)
+		return false;		/* a control, DEL or non-ASCII byte */
+	sp = zero_bytes(w ^ REP(' '));
+	return (sp & (sp >> 8)) == 0;
+}
+
 static bool
 is_clean(const char *s, size_t n)
 {
 	bool high = false;
-	size_t i;
+	size_t i = 0;
 
 	if (n > 0 && (s[0] == ' ' || s[n - 1] == ' '))
 		return false;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < n) {
+		size_t end = i + 8 <= n ? i + 8 : n;
 
-		if (c < 0x20 || c == 0x7f || (c == ' ' && s[i + 1] == ' '))
-			return false;
-		if (c == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
-		    (unsigned char)s[i + 1] <= 0x9f)
-			return false;	/* C1 control */
-		high = high || c >= 0x80;
+		if (i + 8 <= n) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			/* s[n] is the terminating NUL */
+			if (word_clean(w) && !(s[i + 7] == ' ' &&
+			    s[i + 8] == ' ')) {
+				i += 8;
+				continue;
+			}
+		}
+		for (; i < end; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c < 0x20 || c == 0x7f ||
+			    (c == ' ' && s[i + 1] == ' '))
+				return false;
+			if (c == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+			    (unsigned char)s[i + 1] <= 0x9f)
+				return false;	/* C1 control */
+			high = high || c >= 0x80;
+		}
 	}
 	return !high || utf8_valid(s, n);
 }
@@ -294,7 +359,7 @@ jshort_text(const struct text *t, size_t max)
 	struct buf b;
 	json_t *j;
 
-	if (max == 0 || u8_len(t->s, t->len) <= max)
+	if (max == 0 || !u8_over(t->s, t->len, max))
 		return jtext(t->s, t->len);
 	buf_init(&b);
 	shorten(&b, t->s, max);
@@ -749,7 +814,7 @@ add_texts(json_t *o, const struct digest_item *it, const struct fmt *f,
 
 		buf_init(&b);
 		hl = ti;
-		if (level >= 2 && u8_len(ti.s, ti.len) > lim[0]) {
+		if (level >= 2 && u8_over(ti.s, ti.len, lim[0])) {
 			shorten(&b, ti.s, lim[0]);
 			hl.s = buf_str(&b);
 			hl.len = b.len;

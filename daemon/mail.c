@@ -458,6 +458,20 @@ qp_plain(unsigned char c)
 	return c > 32 && c < 127 && c != '=';
 }
 
+/*
+ * Byte i of s goes out as it is away from a line's start and end: plain,
+ * or white space that does not end its line (qp_needs_escape).
+ */
+static bool
+qp_run_char(const char *s, size_t n, size_t i)
+{
+	unsigned char c = (unsigned char)s[i];
+
+	if (qp_plain(c))
+		return true;
+	return (c == ' ' || c == '\t') && !qp_at_eol(s, n, i + 1);
+}
+
 static void
 qp_encode(struct buf *out, const char *s, size_t n)
 {
@@ -475,16 +489,22 @@ qp_encode(struct buf *out, const char *s, size_t n)
 			col = 0;
 			continue;
 		}
-		if (qp_plain(c) && col > 0 && col + 2 < MAIL_LINE_MAX) {
-			/* a run of plain characters well inside the line: the
-			   checks below would let each through as it is */
-			size_t start = i;
+		if (col > 0 && col + 2 < MAIL_LINE_MAX && qp_run_char(s, n, i)) {
+			/* a run of characters well inside the line that the
+			   checks below would let through as they are */
+			size_t start = i, end = i + (MAIL_LINE_MAX - 2 - col);
 
-			while (i < n && qp_plain((unsigned char)s[i]) &&
-			    col + 2 < MAIL_LINE_MAX) {
+			if (end > n)
+				end = n;
+			while (i < end) {
+				unsigned char d = (unsigned char)s[i];
+
+				if (!qp_plain(d) && !((d == ' ' || d == '\t') &&
+				    !qp_at_eol(s, n, i + 1)))
+					break;
 				i++;
-				col++;
 			}
+			col += i - start;
 			buf_add(out, s + start, i - start);
 			continue;
 		}
@@ -513,9 +533,14 @@ static void
 add_qp_body(struct buf *out, const char *text)
 {
 	struct buf clean;
+	size_t len = strlen(text);
 
+	if (utf8_clean_span(text, len) == len) {	/* nothing to clean */
+		qp_encode(out, text, len);
+		return;
+	}
 	buf_init(&clean);
-	utf8_clean(&clean, text, strlen(text));
+	utf8_clean(&clean, text, len);
 	qp_encode(out, buf_str(&clean), clean.len);
 	buf_release(&clean);
 }
@@ -574,9 +599,14 @@ add_body(struct buf *out, const struct mail_spec *m)
 	    "This is a multi-part message in MIME format.\r\n", boundary);
 	buf_printf(out, "\r\n--%s\r\n", boundary);
 	add_part_headers(out, "text/plain");
-	buf_printf(out, "\r\n%s\r\n--%s\r\n", buf_str(&text), boundary);
+	/* the parts are tens of KB: copied, not through printf */
+	buf_add(out, "\r\n", 2);
+	buf_add(out, text.data, text.len);
+	buf_printf(out, "\r\n--%s\r\n", boundary);
 	add_part_headers(out, "text/html");
-	buf_printf(out, "\r\n%s\r\n--%s--\r\n", buf_str(&html), boundary);
+	buf_add(out, "\r\n", 2);
+	buf_add(out, html.data, html.len);
+	buf_printf(out, "\r\n--%s--\r\n", boundary);
 	buf_release(&text);
 	buf_release(&html);
 }

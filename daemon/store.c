@@ -17,18 +17,24 @@
 
 #define STORE_SCHEMA_VERSION	1
 
+#define STORE_MATCH_ROWS	16	/* rows of one multi-row INSERT */
+
+/* Statements run once per subscription or digest: prepared once. */
+enum store_q {
+	Q_SUB_FIRST, Q_SUB_ADD, Q_SUB_LAST, Q_SUB_SET_LAST, Q_PENDING,
+	Q_ASSIGN, Q_DIGEST_ADD, Q_DROP_PENDING,
+	Q_OUTBOX_ADD, Q_OUTBOX_DUE, Q_OUTBOX_GET, Q_OUTBOX_FAILED, Q_MAX
+};
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*put_paper;
 	sqlite3_stmt	*get_paper;
 	sqlite3_stmt	*add_match;
 	sqlite3_stmt	*outbox_sent;	/* once per message: prepared once */
-	/* the outbox's other statements, prepared on first use */
-	sqlite3_stmt	*outbox_add;
-	sqlite3_stmt	*outbox_due;
-	sqlite3_stmt	*outbox_get;
-	sqlite3_stmt	*outbox_failed;
 	bool		 outbox_compacted;	/* old sent bodies dropped */
+	sqlite3_stmt	*q[Q_MAX];	/* by enum store_q, prepared on use */
+	sqlite3_stmt	*add_matches[STORE_MATCH_ROWS + 1]; /* by rows */
 };
 
 static const char schema[] =
@@ -93,6 +99,34 @@ prep(struct store *st, const char *sql, char *err, size_t errlen)
 		return NULL;
 	}
 	return s;
+}
+
+/* Statement which (sql), prepared on first use and kept, reset. */
+static sqlite3_stmt *
+cached(struct store *st, enum store_q which, const char *sql, char *err,
+    size_t errlen)
+{
+	if (st->q[which] == NULL && sqlite3_prepare_v3(st->db, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->q[which], NULL) != SQLITE_OK) {
+		st->q[which] = NULL;
+		db_err(st, err, errlen, "database");
+		return NULL;
+	}
+	sqlite3_reset(st->q[which]);
+	return st->q[which];
+}
+
+/* Step a cached statement that returns no rows, then reset it. */
+static int
+step_reset(struct store *st, sqlite3_stmt *s, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);	/* no pointer to the caller's data */
+	if (rc != SQLITE_DONE)
+		return db_err(st, err, errlen, "database");
+	return 0;
 }
 
 /* Create the missing directories of path, mode 0700. */
@@ -224,10 +258,10 @@ store_close(struct store *st)
 	sqlite3_finalize(st->get_paper);
 	sqlite3_finalize(st->add_match);
 	sqlite3_finalize(st->outbox_sent);
-	sqlite3_finalize(st->outbox_add);
-	sqlite3_finalize(st->outbox_due);
-	sqlite3_finalize(st->outbox_get);
-	sqlite3_finalize(st->outbox_failed);
+	for (size_t i = 0; i < Q_MAX; i++)
+		sqlite3_finalize(st->q[i]);
+	for (size_t i = 0; i <= STORE_MATCH_ROWS; i++)
+		sqlite3_finalize(st->add_matches[i]);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st);
@@ -256,6 +290,32 @@ store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+bool
+store_in_transaction(struct store *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
+int
+store_savepoint(struct store *st, char *err, size_t errlen)
+{
+	return exec(st, "SAVEPOINT pw", err, errlen);
+}
+
+int
+store_savepoint_release(struct store *st, char *err, size_t errlen)
+{
+	return exec(st, "RELEASE pw", err, errlen);
+}
+
+void
+store_savepoint_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK TO pw; RELEASE pw", NULL, NULL,
+		    NULL);
 }
 
 /* helpers for columns */
@@ -504,39 +564,40 @@ int
 store_sub_first(struct store *st, const char *sub, long long now,
     long long *first, bool *is_new, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "SELECT first FROM subs WHERE name=?1",
-	    err, errlen);
+	sqlite3_stmt *s = cached(st, Q_SUB_FIRST, "SELECT first FROM subs "
+	    "WHERE name=?1", err, errlen);
 
 	if (s == NULL)
 		return -1;
 	bind_str(s, 1, sub);
 	*is_new = sqlite3_step(s) != SQLITE_ROW;
 	*first = *is_new ? now : sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	if (!*is_new)
 		return 0;
-	s = prep(st, "INSERT INTO subs(name, first) VALUES(?1, ?2)", err,
-	    errlen);
+	s = cached(st, Q_SUB_ADD, "INSERT INTO subs(name, first) VALUES(?1, "
+	    "?2)", err, errlen);
 	if (s == NULL)
 		return -1;
 	bind_str(s, 1, sub);
 	sqlite3_bind_int64(s, 2, now);
-	return step_done(st, s, err, errlen);
+	return step_reset(st, s, err, errlen);
 }
 
 long long
 store_sub_last_digest(struct store *st, const char *sub)
 {
-	sqlite3_stmt *s = NULL;
+	char err[8];
+	sqlite3_stmt *s = cached(st, Q_SUB_LAST, "SELECT last_digest FROM "
+	    "subs WHERE name=?1", err, sizeof(err));
 	long long t = -1;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT last_digest FROM subs WHERE "
-	    "name=?1", -1, &s, NULL) != SQLITE_OK)
+	if (s == NULL)
 		return -1;
 	bind_str(s, 1, sub);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		t = col_time(s, 0);
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return t;
 }
 
@@ -544,21 +605,21 @@ int
 store_sub_set_last_digest(struct store *st, const char *sub, long long when,
     char *err, size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE subs SET last_digest=?1 WHERE "
-	    "name=?2", err, errlen);
+	sqlite3_stmt *s = cached(st, Q_SUB_SET_LAST, "UPDATE subs SET "
+	    "last_digest=?1 WHERE name=?2", err, errlen);
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, when);
 	bind_str(s, 2, sub);
-	return step_done(st, s, err, errlen);
+	return step_reset(st, s, err, errlen);
 }
 
 /* matches */
 
 /* The hits as a JSON array of strings (they are valid UTF-8 terms). */
-static void
-hits_json(const char *const *hits, size_t n, struct buf *out)
+void
+store_hits_json(const char *const *hits, size_t n, struct buf *out)
 {
 	buf_addc(out, '[');
 	for (size_t i = 0; i < n; i++) {
@@ -589,7 +650,7 @@ store_add_match(struct store *st, const char *sub, const char *paper,
 	int rc;
 
 	buf_init(&h);
-	hits_json(hits, n_hits, &h);
+	store_hits_json(hits, n_hits, &h);
 	sqlite3_reset(st->add_match);
 	bind_str(st->add_match, 1, sub);
 	bind_str(st->add_match, 2, paper);
@@ -605,13 +666,75 @@ store_add_match(struct store *st, const char *sub, const char *paper,
 	return sqlite3_changes(st->db) > 0 ? 1 : 0;
 }
 
+/* The INSERT of k rows (1 <= k <= STORE_MATCH_ROWS), prepared once. */
+static sqlite3_stmt *
+add_matches_stmt(struct store *st, size_t k, char *err, size_t errlen)
+{
+	struct buf sql;
+
+	if (st->add_matches[k] != NULL) {
+		sqlite3_reset(st->add_matches[k]);
+		return st->add_matches[k];
+	}
+	buf_init(&sql);
+	buf_adds(&sql, "INSERT OR IGNORE INTO matches(sub, paper, version, "
+	    "score, hits, matched) VALUES");
+	for (size_t i = 0; i < k; i++)
+		buf_adds(&sql, i ? ",(?,?,?,?,?,?)" : "(?,?,?,?,?,?)");
+	if (sqlite3_prepare_v3(st->db, buf_str(&sql), -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->add_matches[k], NULL) != SQLITE_OK) {
+		st->add_matches[k] = NULL;
+		db_err(st, err, errlen, "database");
+	}
+	buf_release(&sql);
+	return st->add_matches[k];
+}
+
+long long
+store_add_matches(struct store *st, const struct store_new_match *m,
+    size_t n, long long now, char *err, size_t errlen)
+{
+	long long added = 0;
+
+	while (n > 0) {
+		size_t k = n < STORE_MATCH_ROWS ? n : STORE_MATCH_ROWS;
+		sqlite3_stmt *s = add_matches_stmt(st, k, err, errlen);
+		int rc;
+
+		if (s == NULL)
+			return -1;
+		for (size_t i = 0; i < k; i++) {
+			int c = (int)i * 6;
+
+			sqlite3_bind_text(s, c + 1, m[i].sub, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, c + 2, m[i].paper, -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_int(s, c + 3, m[i].version);
+			sqlite3_bind_double(s, c + 4, m[i].score);
+			sqlite3_bind_text(s, c + 5, m[i].hits_json, -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_int64(s, c + 6, now);
+		}
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		if (rc != SQLITE_DONE)
+			return db_err(st, err, errlen,
+			    "database: recording a match");
+		added += sqlite3_changes(st->db);
+		m += k;
+		n -= k;
+	}
+	return added;
+}
+
 int
 store_pending(struct store *st, const char *sub, double min_score,
     size_t limit, struct store_match **out, size_t *n, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "SELECT paper, max(score), hits, "
-	    "min(matched) FROM matches WHERE sub=?1 AND digest IS NULL "
+	sqlite3_stmt *s = cached(st, Q_PENDING, "SELECT paper, max(score), "
+	    "hits, min(matched) FROM matches WHERE sub=?1 AND digest IS NULL "
 	    "GROUP BY paper HAVING max(score) >= ?2 ORDER BY max(score) DESC, "
 	    "paper LIMIT ?3", err, errlen);
 	size_t cap = 0;
@@ -643,7 +766,7 @@ store_pending(struct store *st, const char *sub, double min_score,
 		json_decref(a);
 		m->matched = sqlite3_column_int64(s, 3);
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return 0;
 }
 
@@ -675,27 +798,31 @@ store_count_digests(struct store *st)
 	return count(st, "SELECT count(*) FROM digests WHERE n_papers > 0");
 }
 
+/*
+ * One pass over sub's pending matches: those of papers (a JSON array of
+ * their ids) go to digest, the others are handled without one.
+ */
 static int
 assign(struct store *st, const char *sub, const char *const *papers,
     size_t n, long long digest, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE matches SET digest=?1 WHERE "
-	    "sub=?2 AND paper=?3 AND digest IS NULL", err, errlen);
+	sqlite3_stmt *s = cached(st, Q_ASSIGN, "UPDATE matches SET digest="
+	    "CASE WHEN paper IN (SELECT value FROM json_each(?3)) THEN ?1 "
+	    "ELSE 0 END WHERE sub=?2 AND digest IS NULL", err, errlen);
+	struct buf ids;
+	int rc;
 
 	if (s == NULL)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, digest);
-		bind_str(s, 2, sub);
-		bind_str(s, 3, papers[i]);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			sqlite3_finalize(s);
-			return db_err(st, err, errlen, "database");
-		}
-	}
-	sqlite3_finalize(s);
-	return 0;
+	buf_init(&ids);
+	store_hits_json(papers, n, &ids);
+	sqlite3_bind_int64(s, 1, digest);
+	bind_str(s, 2, sub);
+	sqlite3_bind_text(s, 3, buf_str(&ids), (int)ids.len, SQLITE_STATIC);
+	rc = step_reset(st, s, err, errlen);
+	sqlite3_clear_bindings(s);
+	buf_release(&ids);
+	return rc;
 }
 
 long long
@@ -703,8 +830,8 @@ store_digest_new(struct store *st, const char *sub, const char *date,
     long long now, const char *const *papers, size_t n, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "INSERT INTO digests(sub, date, created, "
-	    "n_papers) VALUES(?1, ?2, ?3, ?4)", err, errlen);
+	sqlite3_stmt *s = cached(st, Q_DIGEST_ADD, "INSERT INTO digests(sub, "
+	    "date, created, n_papers) VALUES(?1, ?2, ?3, ?4)", err, errlen);
 	long long id;
 
 	if (s == NULL)
@@ -713,11 +840,10 @@ store_digest_new(struct store *st, const char *sub, const char *date,
 	bind_str(s, 2, date);
 	sqlite3_bind_int64(s, 3, now);
 	sqlite3_bind_int64(s, 4, (long long)n);
-	if (step_done(st, s, err, errlen) == -1)
+	if (step_reset(st, s, err, errlen) == -1)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	if (assign(st, sub, papers, n, id, err, errlen) == -1 ||
-	    store_drop_pending(st, sub, err, errlen) == -1 ||
 	    store_sub_set_last_digest(st, sub, now, err, errlen) == -1)
 		return -1;
 	return id;
@@ -727,51 +853,23 @@ int
 store_drop_pending(struct store *st, const char *sub, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE matches SET digest=0 WHERE sub=?1 "
-	    "AND digest IS NULL", err, errlen);
+	sqlite3_stmt *s = cached(st, Q_DROP_PENDING, "UPDATE matches SET "
+	    "digest=0 WHERE sub=?1 AND digest IS NULL", err, errlen);
 
 	if (s == NULL)
 		return -1;
 	bind_str(s, 1, sub);
-	return step_done(st, s, err, errlen);
+	return step_reset(st, s, err, errlen);
 }
 
 /* outbox */
-
-/*
- * A statement kept in *slot, prepared on first use (the outbox's
- * statements run once per message or per batch); reset and unbound.
- */
-static sqlite3_stmt *
-cached(struct store *st, sqlite3_stmt **slot, const char *sql, char *err,
-    size_t errlen)
-{
-	if (*slot == NULL)
-		return *slot = prep(st, sql, err, errlen);
-	sqlite3_reset(*slot);
-	sqlite3_clear_bindings(*slot);
-	return *slot;
-}
-
-/* Step a cached statement that returns no rows, then reset it. */
-static int
-step_reset(struct store *st, sqlite3_stmt *s, char *err, size_t errlen)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);	/* no pointer to the caller's data */
-	if (rc != SQLITE_DONE)
-		return db_err(st, err, errlen, "database");
-	return 0;
-}
 
 int
 store_outbox_add(struct store *st, long long digest, const char *sub,
     const char *channel, const char *dest, const char *subject,
     const char *body, size_t len, long long now, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = cached(st, &st->outbox_add, "INSERT INTO "
+	sqlite3_stmt *s = cached(st, Q_OUTBOX_ADD, "INSERT INTO "
 	    "outbox(digest, sub, channel, dest, subject, body, next_attempt, "
 	    "created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)", err, errlen);
 
@@ -801,7 +899,7 @@ int
 store_outbox_due_ids(struct store *st, long long now, size_t limit,
     long long **ids, size_t *n, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = cached(st, &st->outbox_due, "SELECT id FROM "
+	sqlite3_stmt *s = cached(st, Q_OUTBOX_DUE, "SELECT id FROM "
 	    "outbox WHERE state='pending' AND next_attempt <= ?1 ORDER BY "
 	    "channel, id LIMIT ?2", err, errlen);
 	size_t cap = 0;
@@ -841,7 +939,7 @@ store_outbox_load(struct store *st, const long long *ids, size_t n_ids,
 	*n = 0;
 	if (n_ids == 0)
 		return 0;
-	s = cached(st, &st->outbox_get, "SELECT digest, sub, channel, dest, "
+	s = cached(st, Q_OUTBOX_GET, "SELECT digest, sub, channel, dest, "
 	    "subject, body, attempts FROM outbox WHERE id=?1 AND "
 	    "state='pending'", err, errlen);
 	if (s == NULL)
@@ -940,7 +1038,7 @@ int
 store_outbox_failed(struct store *st, long long id, bool dead, long long next,
     const char *why, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = cached(st, &st->outbox_failed, "UPDATE outbox SET "
+	sqlite3_stmt *s = cached(st, Q_OUTBOX_FAILED, "UPDATE outbox SET "
 	    "state=?2, attempts=attempts+1, next_attempt=?3, last_error=?4 "
 	    "WHERE id=?1", err, errlen);
 

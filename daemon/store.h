@@ -31,6 +31,16 @@ void		 store_release_memory(struct store *st);
 int		 store_begin(struct store *st, char *err, size_t errlen);
 int		 store_commit(struct store *st, char *err, size_t errlen);
 void		 store_rollback(struct store *st);
+/*
+ * Inside a transaction: SAVEPOINT, RELEASE it, or undo what was done
+ * since it (ROLLBACK TO + RELEASE).  Not nested.
+ */
+int		 store_savepoint(struct store *st, char *err, size_t errlen);
+int		 store_savepoint_release(struct store *st, char *err,
+		    size_t errlen);
+void		 store_savepoint_rollback(struct store *st);
+/* true between store_begin and store_commit (unless SQLite rolled back) */
+bool		 store_in_transaction(struct store *st);
 
 /* Per-source state. */
 struct store_feed {
@@ -93,6 +103,24 @@ int	store_sub_set_last_digest(struct store *st, const char *sub,
 int	store_add_match(struct store *st, const char *sub, const char *paper,
 	    int version, double score, const char *const *hits, size_t n_hits,
 	    long long now, char *err, size_t errlen);
+
+/* A match for store_add_matches; hits_json as store_hits_json writes. */
+struct store_new_match {
+	const char	*sub;
+	const char	*paper;
+	int		 version;
+	double		 score;
+	const char	*hits_json;
+};
+/* The hits of a match as the JSON array of strings the table holds. */
+void	store_hits_json(const char *const *hits, size_t n, struct buf *out);
+/*
+ * Add n matches, in order, as store_add_match would one by one (a pair
+ * already known is left as it is), several to a statement.  Returns how
+ * many were new, or -1.
+ */
+long long store_add_matches(struct store *st, const struct store_new_match *m,
+	    size_t n, long long now, char *err, size_t errlen);
 
 struct store_match {
 	char		*paper;		/* id */

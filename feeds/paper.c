@@ -603,8 +603,12 @@ jint(json_t *o, const char *k, int dflt)
 	return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
 }
 
-struct paper *
-paper_from_json(const char *s, size_t len)
+/*
+ * The general reader, through jansson: any JSON object, keys in any
+ * order, unknown keys ignored.
+ */
+static struct paper *
+from_json_jansson(const char *s, size_t len)
 {
 	json_t *o = json_loadb(s, len, 0, NULL), *a, *aff, *links, *v;
 	struct paper *p;
@@ -653,6 +657,528 @@ paper_from_json(const char *s, size_t len)
 	}
 	json_decref(o);
 	return p;
+}
+
+/*
+ * The fast reader, for what paper_to_json writes (the state database
+ * reads every stored paper back, once per digest that lists it): one
+ * pass, no jansson objects.  It knows the keys paper_to_json writes and
+ * their types; anything else (an unknown or repeated key, a value of
+ * another type, a number that is not a small integer, a \u0000 or an
+ * invalid escape or UTF-8 sequence) makes it give up, and the jansson
+ * reader decides, so both give the same paper for every input.
+ */
+struct pjr {
+	const char	*p;
+	const char	*end;
+	struct buf	 tmp;		/* decoded strings with escapes */
+};
+
+enum pj_key {
+	PK_ID, PK_VERSION, PK_TITLE, PK_AUTHORS, PK_AFFILIATIONS, PK_SUMMARY,
+	PK_CATEGORIES, PK_PRIMARY, PK_PUBLISHED, PK_UPDATED, PK_URL,
+	PK_COMMENT, PK_DOI, PK_JREF, PK_ANNOUNCE, PK_AI_SUMMARY,
+	PK_AI_KEYWORDS, PK_UPVOTES, PK_COMMENTS, PK_HF_DATE, PK_SOURCES,
+	PK_LINKS, PK_ABS, PK_PDF, PK_HF, PK_N
+};
+
+#define PK(s)	{ s, sizeof(s) - 1 }
+static const struct {
+	const char	*name;
+	size_t		 len;
+} pj_keys[PK_N] = {
+	PK("id"), PK("version"), PK("title"), PK("authors"),
+	PK("affiliations"), PK("summary"), PK("categories"),
+	PK("primary_category"), PK("published"), PK("updated"), PK("url"),
+	PK("comment"), PK("doi"), PK("journal_ref"), PK("announce_type"),
+	PK("ai_summary"), PK("ai_keywords"), PK("upvotes"), PK("comments"),
+	PK("hf_date"), PK("sources"), PK("links"), PK("abs"), PK("pdf"),
+	PK("hf"),
+};
+#undef PK
+
+static bool
+pj_key_is(int i, const char *s, size_t n)
+{
+	return pj_keys[i].len == n && memcmp(pj_keys[i].name, s, n) == 0;
+}
+
+static void
+pjr_ws(struct pjr *r)
+{
+	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' ||
+	    *r->p == '\n' || *r->p == '\r'))
+		r->p++;
+}
+
+static bool
+pjr_lit(struct pjr *r, const char *lit, size_t n)
+{
+	if ((size_t)(r->end - r->p) < n || memcmp(r->p, lit, n) != 0)
+		return false;
+	r->p += n;
+	return true;
+}
+
+static int
+pjr_hex4(const char *s)
+{
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none. */
+static size_t
+pjr_utf8(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t k;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		k = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		k = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (n < k || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < k; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return k;
+}
+
+static void
+pjr_put_utf8(struct buf *b, unsigned cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	buf_add(b, u, n);
+}
+
+/* One escape after the backslash at r->p[-1]; false if not accepted. */
+static bool
+pjr_escape(struct pjr *r)
+{
+	int v, w;
+
+	if (r->p >= r->end)
+		return false;
+	switch (*r->p++) {
+	case '"': buf_addc(&r->tmp, '"'); return true;
+	case '\\': buf_addc(&r->tmp, '\\'); return true;
+	case '/': buf_addc(&r->tmp, '/'); return true;
+	case 'b': buf_addc(&r->tmp, '\b'); return true;
+	case 'f': buf_addc(&r->tmp, '\f'); return true;
+	case 'n': buf_addc(&r->tmp, '\n'); return true;
+	case 'r': buf_addc(&r->tmp, '\r'); return true;
+	case 't': buf_addc(&r->tmp, '\t'); return true;
+	case 'u': break;
+	default: return false;
+	}
+	if (r->end - r->p < 4 || (v = pjr_hex4(r->p)) <= 0)
+		return false;			/* \u0000 too: jansson's call */
+	r->p += 4;
+	if (v >= 0xdc00 && v <= 0xdfff)
+		return false;
+	if (v >= 0xd800 && v <= 0xdbff) {
+		if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' ||
+		    (w = pjr_hex4(r->p + 2)) < 0xdc00 || w > 0xdfff)
+			return false;
+		r->p += 6;
+		v = 0x10000 + ((v - 0xd800) << 10) + (w - 0xdc00);
+	}
+	pjr_put_utf8(&r->tmp, (unsigned)v);
+	return true;
+}
+
+/*
+ * A string at r->p (after its opening quote): *out a copy (caller frees).
+ * false if it is not one the fast reader takes.
+ */
+static bool
+pjr_string(struct pjr *r, char **out)
+{
+	const char *start = r->p;
+	bool esc = false;
+
+	buf_reset(&r->tmp);
+	for (;;) {
+		const char *run = r->p;
+		unsigned char c;
+
+		while (r->p < r->end && (c = (unsigned char)*r->p) >= 0x20 &&
+		    c < 0x80 && c != '"' && c != '\\')
+			r->p++;
+		if (esc)
+			buf_add(&r->tmp, run, (size_t)(r->p - run));
+		if (r->p >= r->end)
+			return false;
+		c = (unsigned char)*r->p;
+		if (c == '"') {
+			r->p++;
+			break;
+		}
+		if (c < 0x20)
+			return false;
+		if (c == '\\') {
+			if (!esc) {
+				buf_add(&r->tmp, start, (size_t)(r->p - start));
+				esc = true;
+			}
+			r->p++;
+			if (!pjr_escape(r))
+				return false;
+			continue;
+		}
+		{
+			size_t k = pjr_utf8((const unsigned char *)r->p,
+			    (size_t)(r->end - r->p));
+
+			if (k == 0)
+				return false;
+			if (esc)
+				buf_add(&r->tmp, r->p, k);
+			r->p += k;
+		}
+	}
+	if (out == NULL)
+		return true;
+	*out = esc ? xstrndup(r->tmp.data ? r->tmp.data : "", r->tmp.len) :
+	    xstrndup(start, (size_t)(r->p - 1 - start));
+	return true;
+}
+
+/* A string or null: *out the copy or NULL. */
+static bool
+pjr_str_or_null(struct pjr *r, char **out)
+{
+	*out = NULL;
+	if (pjr_lit(r, "null", 4))
+		return true;
+	if (r->p >= r->end || *r->p != '"')
+		return false;
+	r->p++;
+	return pjr_string(r, out);
+}
+
+/* A small integer or null (dflt). */
+static bool
+pjr_int(struct pjr *r, int *out, int dflt)
+{
+	bool neg = false;
+	int v = 0, nd = 0;
+
+	*out = dflt;
+	if (pjr_lit(r, "null", 4))
+		return true;
+	if (r->p < r->end && *r->p == '-') {
+		neg = true;
+		r->p++;
+	}
+	if (r->p < r->end && *r->p == '0') {
+		r->p++;
+		nd = 1;
+	} else {
+		while (r->p < r->end && *r->p >= '0' && *r->p <= '9' &&
+		    nd < 9) {
+			v = v * 10 + (*r->p++ - '0');
+			nd++;
+		}
+	}
+	if (nd == 0 || (r->p < r->end && (*r->p == '.' || *r->p == 'e' ||
+	    *r->p == 'E' || (*r->p >= '0' && *r->p <= '9'))))
+		return false;
+	*out = neg ? -v : v;
+	return true;
+}
+
+/* An array of strings and nulls; nulls kept as NULL entries when keep. */
+static bool
+pjr_strings(struct pjr *r, char ***v, size_t *n)
+{
+	size_t cap = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (pjr_lit(r, "null", 4))
+		return true;
+	if (!pjr_lit(r, "[", 1))
+		return false;
+	pjr_ws(r);
+	if (pjr_lit(r, "]", 1))
+		return true;
+	for (;;) {
+		char *s;
+
+		pjr_ws(r);
+		if (!pjr_str_or_null(r, &s))
+			return false;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*v = xreallocarray(*v, cap, sizeof(**v));
+		}
+		(*v)[(*n)++] = s;
+		pjr_ws(r);
+		if (pjr_lit(r, "]", 1))
+			return true;
+		if (!pjr_lit(r, ",", 1))
+			return false;
+	}
+}
+
+static void
+pjr_free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * A key and its colon: which key of from..to-1, false if none.  The one
+ * after prev (in paper_to_json's order) is tried first.
+ */
+static bool
+pjr_key(struct pjr *r, enum pj_key *k, int from, int to, int prev)
+{
+	int next = prev + 1;
+	const char *start;
+	size_t n;
+
+	pjr_ws(r);
+	if (!pjr_lit(r, "\"", 1))
+		return false;
+	start = r->p;
+	while (r->p < r->end && *r->p != '"' && *r->p != '\\' &&
+	    (unsigned char)*r->p >= 0x20 && (unsigned char)*r->p < 0x80)
+		r->p++;
+	if (r->p >= r->end || *r->p != '"')
+		return false;
+	n = (size_t)(r->p - start);
+	r->p++;
+	*k = PK_N;
+	if (next >= from && next < to && pj_key_is(next, start, n))
+		*k = (enum pj_key)next;
+	for (int i = from; i < to && *k == PK_N; i++)
+		if (pj_key_is(i, start, n))
+			*k = (enum pj_key)i;
+	pjr_ws(r);
+	return *k != PK_N && pjr_lit(r, ":", 1);
+}
+
+/* "links": {"abs": ..., "pdf": ..., "hf": ...} */
+static bool
+pjr_links(struct pjr *r, struct paper *p, unsigned *seen)
+{
+	enum pj_key k = PK_LINKS;	/* "abs" comes first */
+
+	if (!pjr_lit(r, "{", 1))
+		return false;
+	pjr_ws(r);
+	if (pjr_lit(r, "}", 1))
+		return true;
+	for (;;) {
+		char **f;
+
+		if (!pjr_key(r, &k, PK_ABS, PK_HF + 1, (int)k) ||
+		    (*seen >> k & 1))
+			return false;
+		*seen |= 1u << k;
+		f = k == PK_ABS ? &p->url_abs : k == PK_PDF ? &p->url_pdf :
+		    &p->url_hf;
+		pjr_ws(r);
+		if (!pjr_str_or_null(r, f))
+			return false;
+		pjr_ws(r);
+		if (pjr_lit(r, "}", 1))
+			return true;
+		if (!pjr_lit(r, ",", 1))
+			return false;
+	}
+}
+
+static bool
+pjr_time(struct pjr *r, long long *t)
+{
+	char *s;
+
+	if (!pjr_str_or_null(r, &s))
+		return false;
+	*t = s != NULL ? time_parse_rfc3339(s) : -1;
+	free(s);
+	return true;
+}
+
+static bool
+pjr_strvec(struct pjr *r, struct strvec *sv)
+{
+	char **v;
+	size_t n;
+
+	if (!pjr_strings(r, &v, &n))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] != NULL)
+			strvec_push(sv, v[i]);
+	pjr_free_strings(v, n);
+	return true;
+}
+
+static bool
+pjr_value(struct pjr *r, struct paper *p, enum pj_key k, unsigned *seen,
+    char ***au, size_t *n_au, char ***af, size_t *n_af, char **announce)
+{
+	switch (k) {
+	case PK_ID: return pjr_str_or_null(r, &p->id);
+	case PK_VERSION: return pjr_int(r, &p->version, 0);
+	case PK_TITLE: return pjr_str_or_null(r, &p->title);
+	case PK_AUTHORS: return pjr_strings(r, au, n_au);
+	case PK_AFFILIATIONS: return pjr_strings(r, af, n_af);
+	case PK_SUMMARY: return pjr_str_or_null(r, &p->summary);
+	case PK_CATEGORIES: return pjr_strvec(r, &p->categories);
+	case PK_PRIMARY: return pjr_str_or_null(r, &p->primary_category);
+	case PK_PUBLISHED: return pjr_time(r, &p->published);
+	case PK_UPDATED: return pjr_time(r, &p->updated);
+	case PK_URL: return pjr_str_or_null(r, &p->url);
+	case PK_COMMENT: return pjr_str_or_null(r, &p->comment);
+	case PK_DOI: return pjr_str_or_null(r, &p->doi);
+	case PK_JREF: return pjr_str_or_null(r, &p->journal_ref);
+	case PK_ANNOUNCE: return pjr_str_or_null(r, announce);
+	case PK_AI_SUMMARY: return pjr_str_or_null(r, &p->ai_summary);
+	case PK_AI_KEYWORDS: return pjr_strvec(r, &p->ai_keywords);
+	case PK_UPVOTES: return pjr_int(r, &p->upvotes, -1);
+	case PK_COMMENTS: return pjr_int(r, &p->n_comments, -1);
+	case PK_HF_DATE: return pjr_time(r, &p->hf_date);
+	case PK_SOURCES: return pjr_strvec(r, &p->sources);
+	case PK_LINKS: return pjr_links(r, p, seen);
+	default: return false;
+	}
+}
+
+/* The paper, or NULL when the fast reader does not take s. */
+static struct paper *
+from_json_fast(const char *s, size_t len, bool *taken)
+{
+	struct pjr r = { s, s + len, { NULL, 0, 0 } };
+	struct paper *p = paper_new();
+	char **au = NULL, **af = NULL, *announce = NULL;
+	size_t n_au = 0, n_af = 0;
+	unsigned seen = 0;
+	bool ok = false;
+
+	buf_init(&r.tmp);
+	pjr_ws(&r);
+	if (!pjr_lit(&r, "{", 1))
+		goto out;
+	pjr_ws(&r);
+	if (!pjr_lit(&r, "}", 1)) {
+		int prev = -1;
+
+		for (;;) {
+			enum pj_key k;
+
+			if (!pjr_key(&r, &k, 0, PK_LINKS + 1, prev) ||
+			    (seen >> k & 1))
+				goto out;
+			prev = (int)k;
+			seen |= 1u << k;
+			pjr_ws(&r);
+			if (!pjr_value(&r, p, k, &seen, &au, &n_au, &af, &n_af,
+			    &announce))
+				goto out;
+			pjr_ws(&r);
+			if (pjr_lit(&r, "}", 1))
+				break;
+			if (!pjr_lit(&r, ",", 1))
+				goto out;
+		}
+	}
+	pjr_ws(&r);
+	ok = r.p == r.end && p->id != NULL;
+out:
+	*taken = ok;
+	if (ok) {
+		for (size_t i = 0; i < n_au; i++)
+			if (au[i] != NULL)
+				paper_add_author(p, au[i], i < n_af ? af[i] :
+				    NULL);
+		p->announce = paper_announce_parse(announce);
+		{
+			char id[64];
+			int ver;
+
+			p->is_arxiv = paper_arxiv_id(p->id, id, sizeof(id),
+			    &ver) == 0 && strcmp(id, p->id) == 0;
+		}
+	} else {
+		paper_free(p);
+		p = NULL;
+	}
+	pjr_free_strings(au, n_au);
+	pjr_free_strings(af, n_af);
+	free(announce);
+	buf_release(&r.tmp);
+	return p;
+}
+
+struct paper *
+paper_from_json(const char *s, size_t len)
+{
+	struct paper *p;
+	bool taken;
+
+	if (s == NULL)
+		return NULL;
+	p = from_json_fast(s, len, &taken);
+	return taken ? p : from_json_jansson(s, len);
 }
 
 /* lists */

@@ -368,6 +368,40 @@ utf8_clean(struct buf *dst, const char *src, size_t len)
 	buf_add(dst, src + len - run, run);
 }
 
+size_t
+utf8_clean_span(const char *s, size_t len)
+{
+	const uint64_t rep = 0x0101010101010101ULL;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		uint32_t cp;
+		size_t n;
+
+		if (i + 8 <= len) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			/* eight bytes in 0x20..0x7e */
+			if (((w | (w + rep) | ((w - rep * 0x20) & ~w)) &
+			    (rep * 0x80)) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (c >= 0x20 && c < 0x7f) {
+			i++;
+			continue;
+		}
+		n = utf8_decode(s + i, len - i, &cp);
+		if (n == 0 || is_bad_control(cp))
+			return i;
+		i += n;
+	}
+	return len;
+}
+
 bool
 utf8_valid(const char *s, size_t len)
 {

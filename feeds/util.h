@@ -61,6 +61,11 @@ void	 utf8_clean(struct buf *dst, const char *src, size_t len);
 /* true if s[0..len) is valid UTF-8 (what utf8_clean would keep as is). */
 bool	 utf8_valid(const char *s, size_t len);
 /*
+ * How many bytes at the start of s[0..len) utf8_clean would copy as they
+ * are (len: utf8_clean would not change s); ASCII eight bytes at a time.
+ */
+size_t	 utf8_clean_span(const char *s, size_t len);
+/*
  * Collapse runs of white space (space, tab, CR, LF) to one space and trim
  * both ends, in place.  Returns s.
  */

@@ -203,6 +203,69 @@ test_json_round_trip(void **state)
 	buf_release(&b);
 }
 
+/*
+ * paper_from_json reads the stored JSON with a one-pass reader and leaves
+ * anything it does not expect to jansson: both must give the same paper.
+ */
+static void
+test_from_json_variants(void **state)
+{
+	static const char esc[] = "{\"id\":\"2502.00001\",\"version\":3,"
+	    "\"title\":\"Caf\\u00e9 \\ud83d\\ude00 \\\"q\\\"\\n\\/x\","
+	    "\"authors\":[\"A One\",\"B Two\",\"C Three\"],"
+	    "\"affiliations\":[null,\"Uni\",null],"
+	    "\"summary\":\"tab\\there\",\"categories\":[\"cs.LG\",\"cs.AI\"],"
+	    "\"published\":\"2025-02-10T00:00:00Z\",\"upvotes\":-2,"
+	    "\"announce_type\":\"replace\",\"sources\":[\"arxiv\"],"
+	    "\"links\":{\"abs\":\"https://arxiv.org/abs/2502.00001\","
+	    "\"pdf\":null}}";
+	struct paper *p;
+	const char *bad[] = {
+		"{\"id\":\"x\\u0000y\"}",		/* NUL: jansson refuses */
+		"{\"id\":\"a\xed\xa0\x80\"}",		/* surrogate in UTF-8 */
+		"{\"id\":\"a\",}",
+		"{\"id\":\"a\"} x",
+		"{\"id\":null,\"title\":\"t\"}",
+		"{\"title\":\"no id\"}",
+		"{\"id\":\"a\",\"version\":01}",
+	};
+
+	(void)state;
+	p = paper_from_json(esc, sizeof(esc) - 1);
+	assert_non_null(p);
+	assert_string_equal(p->title, "Caf\xc3\xa9 \xf0\x9f\x98\x80 \"q\"\n/x");
+	assert_int_equal(p->version, 3);
+	assert_int_equal(p->n_authors, 3);
+	assert_null(p->authors[0].affiliation);
+	assert_string_equal(p->authors[1].affiliation, "Uni");
+	assert_string_equal(p->summary, "tab\there");
+	assert_int_equal(p->categories.n, 2);
+	assert_string_equal(p->categories.v[1], "cs.AI");
+	assert_int_equal(p->published, 1739145600);
+	assert_int_equal(p->updated, -1);
+	assert_int_equal(p->upvotes, -2);
+	assert_int_equal(p->n_comments, -1);
+	assert_int_equal(p->announce, PAPER_ANNOUNCE_REPLACE);
+	assert_string_equal(p->url_abs, "https://arxiv.org/abs/2502.00001");
+	assert_null(p->url_pdf);
+	assert_true(p->is_arxiv);
+	paper_free(p);
+
+	/* what the fast reader leaves to jansson reads as before */
+	p = paper_from_json("{\"extra\":{\"k\":[1,2]},\"id\":\"hep-th/9901001\","
+	    "\"version\":2.0,\"upvotes\":\"7\",\"title\":\"T\",\"title\":\"U\"}",
+	    95);
+	assert_non_null(p);
+	assert_string_equal(p->id, "hep-th/9901001");
+	assert_int_equal(p->version, 0);		/* a real, not an integer */
+	assert_int_equal(p->upvotes, -1);
+	assert_string_equal(p->title, "U");		/* the last one */
+	assert_true(p->is_arxiv);
+	paper_free(p);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_null(paper_from_json(bad[i], strlen(bad[i])));
+}
+
 static void
 test_utf8_clean(void **state)
 {
@@ -216,6 +279,9 @@ test_utf8_clean(void **state)
 		{ "\xed\xa0\x80", 3, "\xef\xbf\xbd" },		/* surrogate */
 		{ "a\x01" "b\tc\n", 6, "ab\tc\n" },		/* control */
 		{ "\xc2\x85x", 3, "x" },			/* C1 NEL */
+		{ "a long line of plain ASCII text, tab\tand LF\n", 44,
+		  "a long line of plain ASCII text, tab\tand LF\n" },
+		{ "eight by\x01" "tes", 12, "eight bytes" },	/* control */
 	};
 
 	(void)state;
@@ -225,6 +291,9 @@ test_utf8_clean(void **state)
 		buf_init(&b);
 		utf8_clean(&b, c[i].in, c[i].len);
 		assert_string_equal(buf_str(&b), c[i].out);
+		/* the span is the whole input exactly when nothing changes */
+		assert_int_equal(utf8_clean_span(c[i].in, c[i].len) == c[i].len,
+		    strcmp(c[i].in, c[i].out) == 0);
 		assert_true(utf8_valid(b.data ? b.data : "", b.len));
 		buf_release(&b);
 	}
@@ -337,6 +406,7 @@ main(void)
 		cmocka_unit_test(test_merge_arxiv_and_hf),
 		cmocka_unit_test(test_merge_newer_version),
 		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_from_json_variants),
 		cmocka_unit_test(test_utf8_clean),
 		cmocka_unit_test(test_collapse_ws),
 		cmocka_unit_test(test_dates),

@@ -416,6 +416,149 @@ test_outbox_bodies(void **state)
 	free(body);
 }
 
+/* Several matches to a statement: as if added one by one. */
+static void
+test_add_matches(void **state)
+{
+	struct store *st = open_db();
+	struct store_new_match m[40];
+	struct store_match *pm;
+	char ids[40][16], err[256];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(store_add_match(st, "bulk", "2502.10003", 0, 9.0,
+	    NULL, 0, 5, err, sizeof(err)), 1);
+	for (size_t i = 0; i < 40; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "2502.%05zu", 10000 + i % 37);
+		m[i].sub = "bulk";
+		m[i].paper = ids[i];
+		m[i].version = 0;
+		m[i].score = (double)i;
+		m[i].hits_json = i == 1 ? "[\"a\\\"b\"]" : "[]";
+	}
+	/* 40 rows, 16 to a statement: 37 ids, one of them known already */
+	assert_int_equal(store_add_matches(st, m, 40, 10, err, sizeof(err)),
+	    36);
+	assert_int_equal(store_add_matches(st, m, 3, 10, err, sizeof(err)), 0);
+	assert_int_equal(store_pending(st, "bulk", 0, 0, &pm, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 37);
+	assert_string_equal(pm[0].paper, "2502.10036");	/* score 36 */
+	assert_true(pm[0].score == 36.0);	/* not 39: the first one won */
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(pm[i].paper, "2502.10003") == 0)
+			assert_true(pm[i].score == 9.0);	/* kept */
+		if (strcmp(pm[i].paper, "2502.10001") == 0) {
+			assert_int_equal(pm[i].hits.n, 1);
+			assert_string_equal(pm[i].hits.v[0], "a\"b");
+		}
+	}
+	store_matches_free(pm, n);
+	store_close(st);
+}
+
+/* Rows of sub's matches in a digest (in) or handled without one. */
+static int
+digest_rows(const char *db_path, const char *sub, bool in)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int n = -1;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, in ? "SELECT count(*) FROM matches WHERE "
+	    "sub=?1 AND digest > 0" : "SELECT count(*) FROM matches WHERE "
+	    "sub=?1 AND digest = 0", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, sub, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
+/*
+ * Digests share a transaction, each in a savepoint: one undone leaves
+ * the others, and nothing is kept without the commit.
+ */
+static void
+test_savepoints(void **state)
+{
+	struct store *st = open_db();
+	const char *hits[] = { "graph" };
+	const char *a[] = { "2502.00011" }, *b[] = { "2502.00012" };
+	struct store_match *m;
+	size_t n;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(store_add_match(st, "sa", "2502.00011", 0, 1.0, hits,
+	    1, 10, err, sizeof(err)), 1);
+	assert_int_equal(store_add_match(st, "sb", "2502.00012", 0, 1.0, hits,
+	    1, 10, err, sizeof(err)), 1);
+	assert_false(store_in_transaction(st));
+	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+	assert_true(store_in_transaction(st));
+	assert_int_equal(store_savepoint(st, err, sizeof(err)), 0);
+	assert_true(store_digest_new(st, "sa", "2026-11-27", 30, a, 1, err,
+	    sizeof(err)) > 0);
+	assert_int_equal(store_savepoint_release(st, err, sizeof(err)), 0);
+	assert_int_equal(store_savepoint(st, err, sizeof(err)), 0);
+	assert_true(store_digest_new(st, "sb", "2026-11-27", 30, b, 1, err,
+	    sizeof(err)) > 0);
+	store_savepoint_rollback(st);		/* sb's digest undone */
+	assert_true(store_in_transaction(st));
+	assert_int_equal(store_commit(st, err, sizeof(err)), 0);
+	assert_int_equal(store_pending(st, "sa", 0, 0, &m, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	store_matches_free(m, n);
+	assert_int_equal(store_pending(st, "sb", 0, 0, &m, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].paper, "2502.00012");
+	store_matches_free(m, n);
+	/* ids that need JSON escaping are assigned like any other */
+	{
+		const char *odd[] = { "http://ex.org/a\"b\\c\u00e9", "tag:\x01x" };
+
+		assert_int_equal(store_add_match(st, "sc", odd[0], 0, 2.0, hits,
+		    1, 10, err, sizeof(err)), 1);
+		assert_int_equal(store_add_match(st, "sc", odd[1], 0, 1.0, hits,
+		    1, 10, err, sizeof(err)), 1);
+		assert_int_equal(store_add_match(st, "sc", "plain", 0, 3.0, hits,
+		    1, 10, err, sizeof(err)), 1);
+		assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+		assert_true(store_digest_new(st, "sc", "2026-11-27", 30, odd, 2,
+		    err, sizeof(err)) > 0);
+		assert_int_equal(store_commit(st, err, sizeof(err)), 0);
+		assert_int_equal(store_pending(st, "sc", 0, 0, &m, &n, err,
+		    sizeof(err)), 0);
+		assert_int_equal(n, 0);		/* "plain" handled too */
+		store_matches_free(m, n);
+		/* the two odd ids went into the digest, "plain" did not */
+		assert_int_equal(digest_rows(path, "sc", true), 2);
+		assert_int_equal(digest_rows(path, "sc", false), 1);
+	}
+	/* a rolled-back transaction keeps nothing */
+	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+	assert_int_equal(store_savepoint(st, err, sizeof(err)), 0);
+	assert_true(store_digest_new(st, "sb", "2026-11-27", 40, b, 1, err,
+	    sizeof(err)) > 0);
+	assert_int_equal(store_savepoint_release(st, err, sizeof(err)), 0);
+	store_rollback(st);
+	assert_false(store_in_transaction(st));
+	assert_int_equal(store_pending(st, "sb", 0, 0, &m, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	store_matches_free(m, n);
+	store_close(st);
+}
+
 static void
 test_feed_state_and_reopen(void **state)
 {
@@ -484,6 +627,8 @@ main(void)
 		cmocka_unit_test(test_matches_digest_outbox),
 		cmocka_unit_test(test_outbox_due_ids_load),
 		cmocka_unit_test(test_outbox_bodies),
+		cmocka_unit_test(test_savepoints),
+		cmocka_unit_test(test_add_matches),
 		cmocka_unit_test(test_feed_state_and_reopen),
 		cmocka_unit_test(test_open_errors),
 	};
