@@ -246,7 +246,7 @@ test_outbox_due_ids_load(void **state)
 	struct outbox_msg **msgs;
 	long long *ids, id[6], want[6];
 	size_t n, n_ids;
-	char err[256], body[8];
+	char err[256], body[16];
 
 	(void)state;
 	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
