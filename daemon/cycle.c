@@ -435,15 +435,35 @@ announce_wanted(const struct conf_source *cs, const struct paper *p)
 }
 
 /*
- * The matches of one paper, gathered while it is matched and added
- * together (several rows to an INSERT) before the paper is freed.
+ * The matches of several papers, gathered while they are matched and added
+ * together, grouped by subscription, before the transaction ends. Each
+ * subscription's rows are a range of the matches table (its key starts
+ * with sub), so rows added paper by paper touch a leaf page of every
+ * subscription again for each paper; grouped, each page is visited once a
+ * batch. The order within a subscription is the order of arrival, so
+ * INSERT OR IGNORE keeps the same row as when each was added at once.
  */
+#define MATCH_BATCH_ROWS 4096	/* rows held before they are added */
+
+struct match_row {
+	unsigned		 sub;		/* index in conf->subs */
+	int			 version;
+	double			 score;
+	size_t			 str_off;	/* into strs: paper id, hits */
+};
+
+struct match_key {
+	unsigned		 sub;
+	size_t			 i;		/* in rows: order of arrival */
+};
+
 struct match_batch {
+	struct match_row	*rows;
+	struct match_key	*order;		/* rows sorted for the INSERT */
 	struct store_new_match	*v;
-	size_t			*hits_off;	/* into hits */
 	size_t			 n;
 	size_t			 cap;
-	struct buf		 hits;		/* JSON arrays, NUL-separated */
+	struct buf		 strs;		/* id NUL hits-JSON NUL, each */
 };
 
 struct match_ctx {
@@ -472,21 +492,21 @@ on_match(const struct match_result *r, void *arg)
 	if (!mc->fresh && !(mc->newer && sub->replacements))
 		return;
 	if (mb != NULL) {
+		struct match_row *w;
+
 		if (mb->n == mb->cap) {
 			mb->cap = mb->cap ? mb->cap * 2 : 64;
-			mb->v = xreallocarray(mb->v, mb->cap, sizeof(*mb->v));
-			mb->hits_off = xreallocarray(mb->hits_off, mb->cap,
-			    sizeof(*mb->hits_off));
+			mb->rows = xreallocarray(mb->rows, mb->cap,
+			    sizeof(*mb->rows));
 		}
-		mb->v[mb->n].sub = sub->name;
-		mb->v[mb->n].paper = mc->paper->id;
-		mb->v[mb->n].version = sub->replacements ?
-		    mc->paper->version : 0;
-		mb->v[mb->n].score = r->score;
-		mb->hits_off[mb->n] = mb->hits.len;
-		store_hits_json(r->hits, r->n_hits, &mb->hits);
-		buf_addc(&mb->hits, '\0');
-		mb->n++;
+		w = &mb->rows[mb->n++];
+		w->sub = (unsigned)r->sub;
+		w->version = sub->replacements ? mc->paper->version : 0;
+		w->score = r->score;
+		w->str_off = mb->strs.len;
+		buf_add(&mb->strs, mc->paper->id, strlen(mc->paper->id) + 1);
+		store_hits_json(r->hits, r->n_hits, &mb->strs);
+		buf_addc(&mb->strs, '\0');
 		return;
 	}
 	rc = store_add_match(mc->cy->st, sub->name, mc->paper->id,
@@ -498,7 +518,17 @@ on_match(const struct match_result *r, void *arg)
 		mc->added += (size_t)rc;
 }
 
-/* Add the batch's matches (of mc->paper, still alive). */
+static int
+by_sub_then_arrival(const void *a, const void *b)
+{
+	const struct match_key *x = a, *y = b;
+
+	if (x->sub != y->sub)
+		return x->sub < y->sub ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Add the batch's matches, grouped by subscription. */
 static void
 batch_flush(struct match_ctx *mc)
 {
@@ -507,8 +537,23 @@ batch_flush(struct match_ctx *mc)
 
 	if (mb->n == 0)
 		return;
-	for (size_t i = 0; i < mb->n; i++)
-		mb->v[i].hits_json = mb->hits.data + mb->hits_off[i];
+	mb->order = xreallocarray(mb->order, mb->n, sizeof(*mb->order));
+	mb->v = xreallocarray(mb->v, mb->n, sizeof(*mb->v));
+	for (size_t i = 0; i < mb->n; i++) {
+		mb->order[i].sub = mb->rows[i].sub;
+		mb->order[i].i = i;
+	}
+	qsort(mb->order, mb->n, sizeof(*mb->order), by_sub_then_arrival);
+	for (size_t i = 0; i < mb->n; i++) {
+		const struct match_row *w = &mb->rows[mb->order[i].i];
+		const char *id = mb->strs.data + w->str_off;
+
+		mb->v[i].sub = mc->cy->conf->subs[w->sub].name;
+		mb->v[i].paper = id;
+		mb->v[i].version = w->version;
+		mb->v[i].score = w->score;
+		mb->v[i].hits_json = id + strlen(id) + 1;
+	}
 	rc = store_add_matches(mc->cy->st, mb->v, mb->n, mc->now, mc->err,
 	    sizeof(mc->err));
 	if (rc == -1)
@@ -516,7 +561,7 @@ batch_flush(struct match_ctx *mc)
 	else
 		mc->added += (size_t)rc;
 	mb->n = 0;
-	buf_reset(&mb->hits);
+	buf_reset(&mb->strs);
 }
 
 /* Store papers seen by source and match what is new; in a transaction. */
@@ -531,7 +576,7 @@ ingest_locked(struct cycle *cy, const char *source,
 	int rc = 0;
 
 	memset(&mb, 0, sizeof(mb));
-	buf_init(&mb.hits);
+	buf_init(&mb.strs);
 	for (size_t i = 0; i < papers->n; i++) {
 		struct paper *merged = NULL;
 
@@ -546,18 +591,23 @@ ingest_locked(struct cycle *cy, const char *source,
 			mc.paper = merged;
 			stats->papers_new += mc.fresh;
 			match_paper(cy->matcher, merged, source, on_match, &mc);
-			batch_flush(&mc);
+			if (mb.n >= MATCH_BATCH_ROWS)
+				batch_flush(&mc);
 		}
 		paper_free(merged);
-		if (mc.failed) {
-			snprintf(err, errlen, "%s", mc.err);
-			rc = -1;
+		if (mc.failed)
 			break;
-		}
 	}
+	if (rc == 0 && !mc.failed)
+		batch_flush(&mc);
+	if (rc == 0 && mc.failed) {
+		snprintf(err, errlen, "%s", mc.err);
+		rc = -1;
+	}
+	free(mb.rows);
+	free(mb.order);
 	free(mb.v);
-	free(mb.hits_off);
-	buf_release(&mb.hits);
+	buf_release(&mb.strs);
 	if (rc == 0)
 		stats->matches += mc.added;
 	return rc;

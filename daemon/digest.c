@@ -151,6 +151,16 @@ zero_bytes(uint64_t w)
 	return ~(t | w | REP(0x7f));
 }
 
+/*
+ * Bytes of w with the high bit set in hb (0x80 or 0 in each byte): one
+ * multiply, where __builtin_popcountll is a libgcc call without -mpopcnt.
+ */
+static size_t
+high_bits(uint64_t hb)
+{
+	return (size_t)(((hb >> 7) * REP(0x01)) >> 56);
+}
+
 /* Code points in s[0..n): the bytes that are not continuation bytes. */
 static size_t
 u8_len(const char *s, size_t n)
@@ -162,7 +172,7 @@ u8_len(const char *s, size_t n)
 
 		memcpy(&w, s + i, 8);
 		cont = w & ~(w << 1) & REP(0x80);	/* 10xxxxxx */
-		c += 8 - (size_t)__builtin_popcountll(cont);
+		c += 8 - high_bits(cont);
 	}
 	for (; i < n; i++)
 		if (((unsigned char)s[i] & 0xc0) != 0x80)
@@ -183,7 +193,7 @@ u8_over(const char *s, size_t n, size_t max)
 
 		memcpy(&w, s + i, 8);
 		cont = w & ~(w << 1) & REP(0x80);
-		c += 8 - (size_t)__builtin_popcountll(cont);
+		c += 8 - high_bits(cont);
 	}
 	return c > max || c + u8_len(s + i, n - i) > max;
 }
@@ -218,6 +228,26 @@ shorten(struct buf *out, const char *s, size_t max)
 		return;
 	}
 	for (i = 0; i < n; i++) {
+		uint64_t w, bl;
+
+		/* eight ASCII bytes that cannot reach the limit: at once */
+		if (i + 8 <= n && chars + 8 <= max - 1) {
+			memcpy(&w, s + i, 8);
+			if ((w & REP(0x80)) == 0) {
+				bl = zero_bytes(w ^ REP(' ')) |
+				    zero_bytes(w ^ REP('\n')) |
+				    zero_bytes(w ^ REP('\t'));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+				bl = __builtin_bswap64(bl);	/* s[i] low */
+#endif
+				if (bl != 0)	/* the last blank of the eight */
+					blank = i + (size_t)(63 -
+					    __builtin_clzll(bl)) / 8;
+				chars += 8;
+				i += 7;
+				continue;
+			}
+		}
 		if (((unsigned char)s[i] & 0xc0) == 0x80)
 			continue;
 		if (chars == max - 1)

@@ -459,6 +459,27 @@ qp_plain(unsigned char c)
 }
 
 /*
+ * Eight bytes that a run takes as they are, tested at once: printable
+ * ASCII or blanks, no '=', and the last one not a blank, so that every
+ * blank is followed by a printable byte (it does not end its line).
+ */
+static bool
+qp_plain8(const char *s)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t w, eq;
+
+	memcpy(&w, s, 8);
+	if ((w & high) != 0 || ((w - ones * 0x20) & ~w & high) != 0 ||
+	    (((w + ones) & high) != 0))
+		return false;		/* non-ASCII, a control byte or DEL */
+	eq = w ^ (ones * '=');
+	if (((eq - ones) & ~eq & high) != 0)
+		return false;		/* an '=' */
+	return s[7] != ' ';
+}
+
+/*
  * Byte i of s goes out as it is away from a line's start and end: plain,
  * or white space that does not end its line (qp_needs_escape).
  */
@@ -497,8 +518,13 @@ qp_encode(struct buf *out, const char *s, size_t n)
 			if (end > n)
 				end = n;
 			while (i < end) {
-				unsigned char d = (unsigned char)s[i];
+				unsigned char d;
 
+				if (i + 8 <= end && qp_plain8(s + i)) {
+					i += 8;
+					continue;
+				}
+				d = (unsigned char)s[i];
 				if (!qp_plain(d) && !((d == ' ' || d == '\t') &&
 				    !qp_at_eol(s, n, i + 1)))
 					break;

@@ -627,8 +627,17 @@ store_hits_json(const char *const *hits, size_t n, struct buf *out)
 			buf_addc(out, ',');
 		buf_addc(out, '"');
 		for (const char *p = hits[i]; *p; p++) {
-			unsigned char c = (unsigned char)*p;
+			unsigned char c;
+			size_t k = 0;
 
+			/* what needs no escape goes in one piece */
+			while ((unsigned char)p[k] >= 0x20 && p[k] != '"' &&
+			    p[k] != '\\')
+				k++;
+			buf_add(out, p, k);
+			if ((c = (unsigned char)p[k]) == '\0')
+				break;
+			p += k;
 			if (c == '"' || c == '\\')
 				buf_addc(out, '\\');
 			if (c < 0x20)
