@@ -139,18 +139,6 @@ digest_format_known(const char *format)
 /* ------------------------------------------------------------------ */
 /* Text helpers */
 
-/* Word-at-a-time helpers: REP(b) has byte b in each of the 8 bytes. */
-#define REP(b)	(0x0101010101010101ULL * (uint64_t)(b))
-
-/* 0x80 in each byte of w that is zero, 0 elsewhere (exact). */
-static uint64_t
-zero_bytes(uint64_t w)
-{
-	uint64_t t = (w & REP(0x7f)) + REP(0x7f);
-
-	return ~(t | w | REP(0x7f));
-}
-
 /*
  * Bytes of w with the high bit set in hb (0x80 or 0 in each byte): one
  * multiply, where __builtin_popcountll is a libgcc call without -mpopcnt.
@@ -158,7 +146,7 @@ zero_bytes(uint64_t w)
 static size_t
 high_bits(uint64_t hb)
 {
-	return (size_t)(((hb >> 7) * REP(0x01)) >> 56);
+	return (size_t)(((hb >> 7) * SWAR_REP(0x01)) >> 56);
 }
 
 /* Code points in s[0..n): the bytes that are not continuation bytes. */
@@ -171,7 +159,7 @@ u8_len(const char *s, size_t n)
 		uint64_t w, cont;
 
 		memcpy(&w, s + i, 8);
-		cont = w & ~(w << 1) & REP(0x80);	/* 10xxxxxx */
+		cont = w & ~(w << 1) & SWAR_REP(0x80);	/* 10xxxxxx */
 		c += 8 - high_bits(cont);
 	}
 	for (; i < n; i++)
@@ -192,7 +180,7 @@ u8_over(const char *s, size_t n, size_t max)
 		uint64_t w, cont;
 
 		memcpy(&w, s + i, 8);
-		cont = w & ~(w << 1) & REP(0x80);
+		cont = w & ~(w << 1) & SWAR_REP(0x80);
 		c += 8 - high_bits(cont);
 	}
 	return c > max || c + u8_len(s + i, n - i) > max;
@@ -233,10 +221,10 @@ shorten(struct buf *out, const char *s, size_t max)
 		/* eight ASCII bytes that cannot reach the limit: at once */
 		if (i + 8 <= n && chars + 8 <= max - 1) {
 			memcpy(&w, s + i, 8);
-			if ((w & REP(0x80)) == 0) {
-				bl = zero_bytes(w ^ REP(' ')) |
-				    zero_bytes(w ^ REP('\n')) |
-				    zero_bytes(w ^ REP('\t'));
+			if ((w & SWAR_REP(0x80)) == 0) {
+				bl = swar_zero_bytes(w ^ SWAR_REP(' ')) |
+				    swar_zero_bytes(w ^ SWAR_REP('\n')) |
+				    swar_zero_bytes(w ^ SWAR_REP('\t'));
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 				bl = __builtin_bswap64(bl);	/* s[i] low */
 #endif
@@ -285,9 +273,10 @@ word_clean(uint64_t w)
 {
 	uint64_t sp;
 
-	if (((w | (w + REP(0x01)) | ((w - REP(0x20)) & ~w)) & REP(0x80)) != 0)
+	if (((w | (w + SWAR_REP(0x01)) | ((w - SWAR_REP(0x20)) & ~w)) &
+	    SWAR_REP(0x80)) != 0)
 		return false;		/* a control, DEL or non-ASCII byte */
-	sp = zero_bytes(w ^ REP(' '));
+	sp = swar_zero_bytes(w ^ SWAR_REP(' '));
 	return (sp & (sp >> 8)) == 0;
 }
 

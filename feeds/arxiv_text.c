@@ -47,18 +47,6 @@ static const unsigned char byte_class[256] = {
 #undef O
 #undef B
 
-/* SWAR constants: one byte repeated over a 64-bit word. */
-#define REP(b)		(0x0101010101010101ULL * (uint64_t)(b))
-
-/* 0x80 in every byte of w that is zero, exactly (no borrow spill). */
-static uint64_t
-zero_bytes(uint64_t w)
-{
-	uint64_t t = (w & REP(0x7f)) + REP(0x7f);
-
-	return ~(t | w | REP(0x7f));
-}
-
 /*
  * true when the 8 bytes at s can be copied as they are: no control
  * (DEL included), line break, tab, non-ASCII byte or backslash, no two spaces in a row,
@@ -70,9 +58,10 @@ plain_word(const char *s, bool prev_ws)
 	uint64_t w, odd, sp;
 
 	memcpy(&w, s, 8);
-	odd = (w & REP(0x80)) | zero_bytes(w ^ REP('\\')) |
-	    zero_bytes(w ^ REP(0x7f)) | ((w - REP(0x20)) & ~w & REP(0x80));
-	sp = zero_bytes(w ^ REP(' '));
+	odd = (w & SWAR_REP(0x80)) | swar_zero_bytes(w ^ SWAR_REP('\\')) |
+	    swar_zero_bytes(w ^ SWAR_REP(0x7f)) |
+	    ((w - SWAR_REP(0x20)) & ~w & SWAR_REP(0x80));
+	sp = swar_zero_bytes(w ^ SWAR_REP(' '));
 	return odd == 0 && (sp & (sp << 8)) == 0 && (sp & (sp >> 8)) == 0 &&
 	    !(prev_ws && s[0] == ' ');
 }
@@ -134,8 +123,9 @@ already_clean(const char *s, size_t n)
 			uint64_t w;
 
 			memcpy(&w, s + i, 8);
-			if (((w & REP(0x80)) | zero_bytes(w ^ REP(0x7f)) |
-			    ((w - REP(0x20)) & ~w & REP(0x80))) == 0) {
+			if (((w & SWAR_REP(0x80)) |
+			    swar_zero_bytes(w ^ SWAR_REP(0x7f)) |
+			    ((w - SWAR_REP(0x20)) & ~w & SWAR_REP(0x80))) == 0) {
 				i += 8;
 				continue;
 			}

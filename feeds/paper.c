@@ -383,16 +383,6 @@ paper_announce_parse(const char *s)
  * (the parsers clean them), control characters are escaped.
  */
 
-#define REP(b)	(0x0101010101010101ULL * (uint64_t)(b))
-
-static uint64_t
-zero_bytes(uint64_t w)
-{
-	uint64_t t = (w & REP(0x7f)) + REP(0x7f);
-
-	return ~(t | w | REP(0x7f));
-}
-
 /* JSON string: escapes '"', '\\' and controls; UTF-8 passes as is. */
 static void
 pj_str(struct buf *out, const char *s)
@@ -415,8 +405,10 @@ pj_str(struct buf *out, const char *s)
 			uint64_t w;
 
 			memcpy(&w, s + i, 8);
-			if (((((w - REP(0x20)) & ~w) | zero_bytes(w ^ REP('"')) |
-			    zero_bytes(w ^ REP('\\'))) & REP(0x80)) == 0) {
+			if (((((w - SWAR_REP(0x20)) & ~w) |
+			    swar_zero_bytes(w ^ SWAR_REP('"')) |
+			    swar_zero_bytes(w ^ SWAR_REP('\\'))) &
+			    SWAR_REP(0x80)) == 0) {
 				i += 8;
 				continue;
 			}

@@ -10,6 +10,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Word-at-a-time (SWAR) scanning of text, 8 bytes at a time.
+ * SWAR_REP(b): byte b repeated in the 8 bytes of a word.
+ * swar_zero_bytes(w): 0x80 in each byte of w that is zero, 0 elsewhere;
+ * exact (no borrow spills into the next byte, unlike (w - 1) & ~w).
+ */
+#define SWAR_REP(b)	(0x0101010101010101ULL * (uint64_t)(b))
+
+static inline uint64_t
+swar_zero_bytes(uint64_t w)
+{
+	uint64_t t = (w & SWAR_REP(0x7f)) + SWAR_REP(0x7f);
+
+	return ~(t | w | SWAR_REP(0x7f));
+}
+
 /* Allocation: on failure these print "<2>out of memory" and exit(70). */
 void	*xmalloc(size_t n);
 void	*xcalloc(size_t n, size_t size);
