@@ -29,7 +29,8 @@ def free_port():
     return port
 
 
-def conf(name, port, emails, sub="llm", extra_smtp="", state=None):
+def conf(name, port, emails, sub="llm", extra_smtp="", state=None,
+         mbox=None):
     d = os.path.join(work, name)
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "pw.conf")
@@ -40,10 +41,11 @@ user_agent = "paperwatch-test/1 (mailto:test@example.org)";
 smtp = { host = "127.0.0.1"; port = %(port)d; tls = "none"; timeout = 5;
          from = "Paper digests <digest@example.org>"; %(extra)s };
 sources = ( { name = "hf"; type = "hf-daily"; url = "file://%(hf)s"; } );
-subscriptions = ( { name = "%(sub)s"; query = "title:LLM";
+subscriptions = ( { name = "%(sub)s"; query = "title:LLM";%(mbox)s
                     email = [%(emails)s]; } );
 """ % {"state": state or os.path.join(d, "state.db"), "port": port,
             "hf": HF, "sub": sub, "extra": extra_smtp,
+            "mbox": ' mbox = "%s";' % mbox if mbox else "",
             "emails": ", ".join('"%s"' % e for e in emails)})
     return path
 
@@ -253,22 +255,12 @@ try:
     # in name order) and is sent, its mark fails, and the SMTP messages
     # behind it are not sent (each would stay due and be sent again)
     d = os.path.join(work, "nomark")
-    os.makedirs(d)
     mail = os.path.join(d, "mail")
     srv = pwtest.smtpd(work, mail)
     servers.append(srv)
     mbox = os.path.join(d, "digests.mbox")
-    c = os.path.join(d, "pw.conf")
-    with open(c, "w") as f:
-        f.write("""
-state = "%(d)s/state.db";
-user_agent = "paperwatch-test/1 (mailto:test@example.org)";
-smtp = { host = "127.0.0.1"; port = %(port)d; tls = "none"; timeout = 5;
-         from = "Paper digests <digest@example.org>"; };
-sources = ( { name = "hf"; type = "hf-daily"; url = "file://%(hf)s"; } );
-subscriptions = ( { name = "llm"; query = "title:LLM"; mbox = "%(mbox)s";
-                    email = ["m1@example.org", "m2@example.org"]; } );
-""" % {"d": d, "port": srv.port, "hf": HF, "mbox": mbox})
+    c = conf("nomark", srv.port, ["m1@example.org", "m2@example.org"],
+             mbox=mbox)
     status(c)                           # creates the database
     db = sqlite3.connect(os.path.join(d, "state.db"))
     db.execute("CREATE TRIGGER nomark BEFORE UPDATE OF state ON outbox "
