@@ -72,17 +72,27 @@ now_s(void)
 
 /* config and state */
 
-/* The config from path, or from fd (a snapshot of path) when fd >= 0. */
+/*
+ * The config from path, or from fd (a snapshot of path) when fd >= 0.
+ * Errors go to stderr, or, when reloading, to the log as the reasons the
+ * running daemon keeps its old config.
+ */
 static struct conf *
-load_conf_fd(const char *path, int fd, bool quiet)
+load_conf_fd(const char *path, int fd, bool reloading)
 {
 	struct buf errs;
 	struct conf *c;
 
 	buf_init(&errs);
 	c = fd >= 0 ? conf_load_fd(path, fd, &errs) : conf_load(path, &errs);
-	if (c == NULL && !quiet)
+	if (c == NULL && !reloading) {
 		fputs(buf_str(&errs), stderr);
+	} else if (c == NULL) {
+		for (char *l = strtok(errs.data, "\n"); l;
+		    l = strtok(NULL, "\n"))
+			log_err("run: reload: %s", l);
+		log_err("run: the new config is invalid: keeping the old one");
+	}
 	buf_release(&errs);
 	if (c != NULL && c->log_level > 0 && log_get_level() == LOG_LVL_INFO)
 		log_set_level((enum log_level)c->log_level);
@@ -96,24 +106,9 @@ load_conf_fd(const char *path, int fd, bool quiet)
 }
 
 static struct conf *
-load_conf(const char *path, bool quiet)
+load_conf(const char *path, bool reloading)
 {
-	return load_conf_fd(path, -1, quiet);
-}
-
-/* Log why a reloaded config (path, or its snapshot fd) is refused. */
-static void
-reload_errors(const char *path, int fd)
-{
-	struct buf errs;
-
-	buf_init(&errs);
-	conf_free(fd >= 0 ? conf_load_fd(path, fd, &errs) :
-	    conf_load(path, &errs));
-	for (char *l = strtok(errs.data, "\n"); l; l = strtok(NULL, "\n"))
-		log_err("run: reload: %s", l);
-	log_err("run: the new config is invalid: keeping the old one");
-	buf_release(&errs);
+	return load_conf_fd(path, -1, reloading);
 }
 
 static struct store *
@@ -1068,7 +1063,7 @@ reload(struct daemon *d)
 	sd_notify(0, "RELOADING=1");
 	log_notice("run: reloading '%s'", d->conf_path);
 	if ((c = load_conf(d->conf_path, true)) == NULL) {
-		reload_errors(d->conf_path, -1);
+		/* the errors are logged */
 	} else if (strcmp(c->state, d->conf->state) != 0) {
 		log_err("run: reload: 'state' cannot change while running "
 		    "(restart instead): keeping the old config");
@@ -1309,7 +1304,7 @@ cmd_run(int argc, char **argv, const char *conf_path)
 		exec_supervisor(d.conf_path, conf_fd);
 		close(conf_fd);
 		/* still here: the same daemon in this one process */
-		if ((d.conf = load_conf(d.conf_path, true)) == NULL ||
+		if ((d.conf = load_conf(d.conf_path, false)) == NULL ||
 		    (d.st = open_store(d.conf)) == NULL ||
 		    (d.cy = cycle_new(d.conf, d.st, err, sizeof(err))) ==
 		    NULL) {
@@ -1362,14 +1357,14 @@ cmd_worker(int argc, char **argv, const char *conf_path)
 		old = conf_load_fd(conf_path, conf_fd, &scratch);
 		buf_release(&scratch);
 
-		if (c == NULL)
-			reload_errors(conf_path, new_fd);
-		else if (old != NULL && strcmp(c->state, old->state) != 0) {
+		/* c == NULL: the errors are logged */
+		if (c != NULL && old != NULL &&
+		    strcmp(c->state, old->state) != 0) {
 			log_err("run: reload: 'state' cannot change while "
 			    "running (restart instead): keeping the old config");
 			conf_free(c);
 			c = NULL;
-		} else if ((d.st = open_store(c)) != NULL &&
+		} else if (c != NULL && (d.st = open_store(c)) != NULL &&
 		    (d.cy = cycle_new(c, d.st, err, sizeof(err))) == NULL) {
 			log_err("run: reload: %s: keeping the old config", err);
 			store_close(d.st);

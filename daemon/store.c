@@ -288,7 +288,7 @@ store_commit(struct store *st, char *err, size_t errlen)
 void
 store_rollback(struct store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
+	if (store_in_transaction(st))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -313,7 +313,7 @@ store_savepoint_release(struct store *st, char *err, size_t errlen)
 void
 store_savepoint_rollback(struct store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
+	if (store_in_transaction(st))
 		sqlite3_exec(st->db, "ROLLBACK TO pw; RELEASE pw", NULL, NULL,
 		    NULL);
 }
