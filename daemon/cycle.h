@@ -65,12 +65,17 @@ int		 cycle_ingest(struct cycle *cy, const char *source,
 /*
  * Turn pending matches into digests and outbox messages: every
  * subscription when force, else those whose schedule is due.  Returns the
- * number of subscriptions whose digest could not be made.
+ * number of subscriptions whose digest could not be made.  Once messages
+ * are committed, a background thread (its own store connection) starts
+ * sending what is due; cycle_deliver (or cycle_free) waits for it.
  */
 size_t		 cycle_digests(struct cycle *cy, bool force, long long now,
 		    struct cycle_stats *stats);
 
-/* Send every outbox message that is due.  Returns messages not sent. */
+/*
+ * Send every outbox message that is due, after waiting for the background
+ * delivery started by cycle_digests.  Returns messages not sent.
+ */
 size_t		 cycle_deliver(struct cycle *cy, long long now,
 		    struct cycle_stats *stats);
 

@@ -16,10 +16,14 @@ static enum log_level max_level = LOG_LVL_INFO;
 static int log_fd = 2;
 static int prefix = -1;		/* -1: not decided yet */
 
+static bool	want_prefix(void);
+
 void
 log_set_level(enum log_level level)
 {
 	max_level = level;
+	/* decided here, before cycle_digests starts its delivery thread */
+	(void)want_prefix();
 }
 
 enum log_level
