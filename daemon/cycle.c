@@ -1575,6 +1575,7 @@ struct sender {
 	struct cycle		*cy;
 	struct store		*st;
 	struct bg_deliver	*bg;		/* NULL: the cycle's own thread */
+	bool			 held_off;	/* a channel took nothing */
 };
 
 /*
@@ -1752,6 +1753,21 @@ send_group(struct sender *sd, struct outbox_msg **msgs, size_t n,
 	}
 	for (size_t i = 0; i < n; i++)		/* those not reported yet */
 		chan_report(msgs[i]);
+	/*
+	 * In the background, a channel that took none of a group's messages
+	 * and failed them all for now (a server down, or unreachable until a
+	 * timeout) ends the background delivery: the thread sends 16 at a
+	 * time, and trying each group would wait for the server again and
+	 * again; cycle_deliver tries what is left after the digests.
+	 */
+	if (sd->bg != NULL) {
+		size_t retry = 0;
+
+		for (size_t i = 0; i < n; i++)
+			retry += msgs[i]->result == CHAN_RETRY;
+		if (retry == n)
+			sd->held_off = true;
+	}
 	return rc.store_failed ? -1 : 0;
 }
 
@@ -1776,7 +1792,7 @@ deliver_batch(struct sender *sd, const long long *ids, size_t n_ids,
 		(*unsent)++;
 		return -1;
 	}
-	while (start < n && rc == 0 && !stopping(sd->cy)) {
+	while (start < n && rc == 0 && !sd->held_off && !stopping(sd->cy)) {
 		size_t end = start + 1;
 
 		while (end < n && strcmp(msgs[end]->channel,
@@ -1787,7 +1803,8 @@ deliver_batch(struct sender *sd, const long long *ids, size_t n_ids,
 			*unsent += msgs[i]->result != CHAN_SENT;
 		start = end;
 	}
-	*unsent += n - start;
+	if (!sd->held_off)	/* else cycle_deliver tries them */
+		*unsent += n - start;
 	store_outbox_free(msgs, n);
 	if (rc == -1)
 		log_err("outbox: results cannot be recorded: delivery stops "
@@ -1821,12 +1838,13 @@ deliver_due(struct sender *sd, long long now, struct cycle_stats *stats,
 			(*unsent)++;
 			return -1;
 		}
-		for (size_t i = 0; i < n_ids && rc == 0 && !stopping(sd->cy);
-		    i += batch)
+		for (size_t i = 0; i < n_ids && rc == 0 && !sd->held_off &&
+		    !stopping(sd->cy); i += batch)
 			rc = deliver_batch(sd, ids + i, n_ids - i < batch ?
 			    n_ids - i : batch, now, stats, unsent);
 		free(ids);
-	} while (n_ids == CYCLE_OUTBOX_IDS && rc == 0 && !stopping(sd->cy));
+	} while (n_ids == CYCLE_OUTBOX_IDS && rc == 0 && !sd->held_off &&
+	    !stopping(sd->cy));
 	return rc;
 }
 
@@ -1851,7 +1869,7 @@ bg_main(void *arg)
 			bg->store_failed = true;
 			break;
 		}
-		if (last || stopping(bg->cy))
+		if (last || sd.held_off || stopping(bg->cy))
 			break;
 	}
 	return NULL;
