@@ -737,6 +737,83 @@ store_add_matches(struct store *st, const struct store_new_match *m,
 	return added;
 }
 
+/*
+ * The hits JSON as store_hits_json writes it (an array of strings, no
+ * white space, escapes \" \\ and \u00XX of control bytes) into out,
+ * without building a jansson tree: false, out untouched, for anything
+ * else, which the caller leaves to jansson.
+ */
+static bool
+hits_read(const char *s, size_t len, struct strvec *out)
+{
+	const char *e = s + len;
+	struct strvec v;
+	struct buf b;
+
+	if (len < 2 || s[0] != '[' || e[-1] != ']')
+		return false;
+	strvec_init(&v);
+	buf_init(&b);
+	for (s++; s < e - 1; ) {
+		if (v.n > 0 && *s++ != ',')
+			goto fail;
+		if (s >= e - 1 || *s++ != '"')
+			goto fail;
+		buf_reset(&b);
+		for (;;) {
+			const char *q = s;
+			unsigned c;
+
+			while (q < e && *q != '"' && *q != '\\' &&
+			    (unsigned char)*q >= 0x20)
+				q++;
+			buf_add(&b, s, (size_t)(q - s));
+			s = q;
+			if (s >= e || (unsigned char)*s < 0x20)
+				goto fail;
+			if (*s++ == '"')
+				break;
+			if (s >= e)
+				goto fail;
+			if (*s == '"' || *s == '\\') {
+				buf_addc(&b, *s++);
+				continue;
+			}
+			/* \u00XX, XX a control byte and not NUL */
+			if (e - s < 5 || memcmp(s, "u00", 3) != 0)
+				goto fail;
+			c = 0;
+			for (int k = 3; k < 5; k++) {
+				char h = s[k];
+
+				c <<= 4;
+				if (h >= '0' && h <= '9')
+					c |= (unsigned)(h - '0');
+				else if (h >= 'a' && h <= 'f')
+					c |= (unsigned)(h - 'a' + 10);
+				else
+					goto fail;
+			}
+			if (c == 0 || c >= 0x20)
+				goto fail;
+			buf_addc(&b, (char)c);
+			s += 5;
+		}
+		if (!utf8_valid(buf_str(&b), b.len))
+			goto fail;
+		strvec_push_take(&v, b.data ? buf_detach(&b) : xstrdup(""));
+	}
+	buf_release(&b);
+	for (size_t i = 0; i < v.n; i++)
+		strvec_push_take(out, v.v[i]);
+	free(v.v);
+	return true;
+fail:
+	buf_release(&b);
+	strvec_release(&v);
+	return false;
+}
+
 int
 store_pending(struct store *st, const char *sub, double min_score,
     size_t limit, struct store_match **out, size_t *n, char *err,
@@ -758,6 +835,7 @@ store_pending(struct store *st, const char *sub, double min_score,
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		struct store_match *m;
 		json_t *a, *v;
+		const char *h;
 		size_t i;
 
 		if (*n == cap) {
@@ -768,11 +846,16 @@ store_pending(struct store *st, const char *sub, double min_score,
 		m->paper = col_str(s, 0);
 		m->score = sqlite3_column_double(s, 1);
 		strvec_init(&m->hits);
-		a = json_loads((const char *)sqlite3_column_text(s, 2), 0, NULL);
-		json_array_foreach(a, i, v)
-			if (json_is_string(v))
-				strvec_push(&m->hits, json_string_value(v));
-		json_decref(a);
+		h = (const char *)sqlite3_column_text(s, 2);
+		if (h == NULL || !hits_read(h, (size_t)sqlite3_column_bytes(s,
+		    2), &m->hits)) {
+			a = json_loads(h ? h : "", 0, NULL);
+			json_array_foreach(a, i, v)
+				if (json_is_string(v))
+					strvec_push(&m->hits,
+					    json_string_value(v));
+			json_decref(a);
+		}
 		m->matched = sqlite3_column_int64(s, 3);
 	}
 	sqlite3_reset(s);
