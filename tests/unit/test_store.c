@@ -486,6 +486,84 @@ test_pending_hits_forms(void **state)
 	store_close(st);
 }
 
+/*
+ * A paper's versions are one pending match: its best score, the time and
+ * hits of its version matched first (the first in version order when
+ * several were matched at once), as the GROUP BY query that came before
+ * returned them; min_score, then the best limit of them, best first.
+ */
+static void
+test_pending_versions(void **state)
+{
+	static const struct {
+		const char	*paper;
+		int		 version;
+		double		 score;
+		const char	*hits;
+		long long	 matched;
+	} r[] = {
+		{ "A", 1, 1.0, "[\"a1\"]", 20 },
+		{ "A", 2, 5.0, "[\"a2\"]", 10 },
+		{ "A", 3, 3.0, "[\"a3\"]", 10 },
+		{ "B", 1, 4.0, "[\"b1\"]", 5 },
+		{ "B", 2, 2.0, "[\"b2\"]", 30 },
+		{ "C", 1, 0.5, "[\"c1\"]", 1 },
+	};
+	struct store *st = open_db();
+	struct store_new_match m[40];
+	struct store_match *pm, *all;
+	char ids[40][16], err[256];
+	size_t n, n_all;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		struct store_new_match one = { "ver", r[i].paper, r[i].version,
+		    r[i].score, r[i].hits };
+
+		assert_int_equal(store_add_matches(st, &one, 1, r[i].matched,
+		    err, sizeof(err)), 1);
+	}
+	assert_int_equal(store_pending(st, "ver", 1.0, 0, &pm, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(pm[0].paper, "A");
+	assert_true(pm[0].score == 5.0);
+	assert_int_equal(pm[0].matched, 10);
+	assert_int_equal(pm[0].hits.n, 1);
+	assert_string_equal(pm[0].hits.v[0], "a2");
+	assert_string_equal(pm[1].paper, "B");
+	assert_true(pm[1].score == 4.0);
+	assert_int_equal(pm[1].matched, 5);
+	assert_string_equal(pm[1].hits.v[0], "b1");
+	store_matches_free(pm, n);
+
+	/* the best 10 of 40, ties by id: the first 10 of them all */
+	for (size_t i = 0; i < 40; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "2502.%05zu", 30000 + i * 7 % 40);
+		m[i] = (struct store_new_match){ "many", ids[i], 0,
+		    (double)(i % 7), "[]" };
+	}
+	assert_int_equal(store_add_matches(st, m, 40, 10, err, sizeof(err)),
+	    40);
+	assert_int_equal(store_pending(st, "many", 0, 0, &all, &n_all, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n_all, 40);
+	for (size_t i = 1; i < n_all; i++)
+		assert_true(all[i - 1].score > all[i].score ||
+		    (all[i - 1].score == all[i].score &&
+		    strcmp(all[i - 1].paper, all[i].paper) < 0));
+	assert_int_equal(store_pending(st, "many", 2.0, 10, &pm, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 10);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(pm[i].paper, all[i].paper);
+		assert_true(pm[i].score == all[i].score);
+	}
+	store_matches_free(pm, n);
+	store_matches_free(all, n_all);
+	store_close(st);
+}
+
 static void
 test_add_matches(void **state)
 {
@@ -699,6 +777,7 @@ main(void)
 		cmocka_unit_test(test_savepoints),
 		cmocka_unit_test(test_add_matches),
 		cmocka_unit_test(test_pending_hits_forms),
+		cmocka_unit_test(test_pending_versions),
 		cmocka_unit_test(test_feed_state_and_reopen),
 		cmocka_unit_test(test_open_errors),
 	};
