@@ -1059,30 +1059,26 @@ store_count_digests(struct store *st)
 }
 
 /*
- * One pass over sub's pending matches: those of papers (a JSON array of
- * their ids) go to digest, the others are handled without one.
+ * sub's pending matches of papers go to digest (a seek each), then the
+ * others are handled without one (what store_drop_pending does).
  */
 static int
 assign(struct store *st, const char *sub, const char *const *papers,
     size_t n, long long digest, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = cached(st, Q_ASSIGN, "UPDATE matches SET digest="
-	    "CASE WHEN paper IN (SELECT value FROM json_each(?3)) THEN ?1 "
-	    "ELSE 0 END WHERE sub=?2 AND digest IS NULL", err, errlen);
-	struct buf ids;
-	int rc;
+	sqlite3_stmt *s = cached(st, Q_ASSIGN, "UPDATE matches SET digest=?1 "
+	    "WHERE sub=?2 AND paper=?3 AND digest IS NULL", err, errlen);
 
 	if (s == NULL)
 		return -1;
-	buf_init(&ids);
-	store_hits_json(papers, n, &ids);
-	sqlite3_bind_int64(s, 1, digest);
-	bind_str(s, 2, sub);
-	sqlite3_bind_text(s, 3, buf_str(&ids), (int)ids.len, SQLITE_STATIC);
-	rc = step_reset(st, s, err, errlen);
-	sqlite3_clear_bindings(s);
-	buf_release(&ids);
-	return rc;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(s, 1, digest);
+		bind_str(s, 2, sub);
+		bind_str(s, 3, papers[i]);
+		if (step_reset(st, s, err, errlen) == -1)
+			return -1;
+	}
+	return store_drop_pending(st, sub, err, errlen);
 }
 
 long long
