@@ -493,8 +493,23 @@ qp_run_char(const char *s, size_t n, size_t i)
 	return (c == ' ' || c == '\t') && !qp_at_eol(s, n, i + 1);
 }
 
-static void
-qp_encode(struct buf *out, const char *s, size_t n)
+/*
+ * Bytes qp_encode writes for n at most: 3 a byte, and a soft break
+ * ("=" CRLF, 3 bytes) only after 73 or more bytes of a line.
+ */
+static size_t
+qp_bound(size_t n)
+{
+	return 3 * n + 3 * (n / 24 + 1) + 16;
+}
+
+/*
+ * Into o (qp_bound(n) bytes at least), returns the end: written through a
+ * pointer, as the bodies are tens of KB and every piece of a line went
+ * through buf_add.
+ */
+static char *
+qp_encode_to(char *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i = 0, col = 0;
@@ -506,7 +521,8 @@ qp_encode(struct buf *out, const char *s, size_t n)
 
 		if (c == '\n' || (c == '\r' && i + 1 < n && s[i + 1] == '\n')) {
 			i += c == '\r' ? 2 : 1;
-			buf_add(out, "\r\n", 2);
+			*o++ = '\r';
+			*o++ = '\n';
 			col = 0;
 			continue;
 		}
@@ -531,27 +547,40 @@ qp_encode(struct buf *out, const char *s, size_t n)
 				i++;
 			}
 			col += i - start;
-			buf_add(out, s + start, i - start);
+			memcpy(o, s + start, i - start);
+			o += i - start;
 			continue;
 		}
 		esc = qp_needs_escape(s, n, i, col);
 		w = esc ? 3 : 1;
 		last = qp_at_eol(s, n, i + 1);
 		if (col + w > (last ? MAIL_LINE_MAX : MAIL_LINE_MAX - 1)) {
-			buf_add(out, "=\r\n", 3);
+			*o++ = '=';
+			*o++ = '\r';
+			*o++ = '\n';
 			col = 0;
 			continue;	/* re-judge c at the line start */
 		}
 		if (esc) {
-			char t[3] = { '=', hex[c >> 4], hex[c & 15] };
-
-			buf_add(out, t, 3);
+			*o++ = '=';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
 		} else {
-			buf_addc(out, (char)c);
+			*o++ = (char)c;
 		}
 		col += w;
 		i++;
 	}
+	return o;
+}
+
+static void
+qp_encode(struct buf *out, const char *s, size_t n)
+{
+	char *o = xmalloc(qp_bound(n));	/* n is far below SIZE_MAX / 4 */
+
+	buf_add(out, o, (size_t)(qp_encode_to(o, s, n) - o));
+	free(o);
 }
 
 /* A text part's content: cleaned UTF-8, quoted-printable. */
