@@ -400,6 +400,20 @@ jdate(long long t)
 	return json_string(d);
 }
 
+/* The ASCII bytes safe_url encodes besides blanks and controls. */
+static bool
+url_special(unsigned char c)
+{
+	switch (c) {
+	case '"': case '\'': case '<': case '>': case '\\': case '^':
+	case '`': case '{': case '|': case '}': case '(': case ')':
+	case '[': case ']': case '*':
+		return true;
+	default:
+		return false;
+	}
+}
+
 /*
  * A link safe to put anywhere (an HTML attribute, a Markdown or mrkdwn
  * link, JSON): http or https only; blanks, quotes, brackets, pipes,
@@ -417,7 +431,7 @@ safe_url(const char *u)
 	    !str_istarts(u, "http://")) || strlen(u) > URL_MAX)
 		return NULL;
 	for (i = 0; u[i] > 0x20 && u[i] < 0x7f &&
-	    strchr("\"'<>\\^`{|}()[]*", u[i]) == NULL; i++)
+	    !url_special((unsigned char)u[i]); i++)
 		;
 	if (u[i] == '\0')
 		return xstrdup(u);		/* nothing to encode */
@@ -425,7 +439,7 @@ safe_url(const char *u)
 	for (i = 0; u[i]; i++) {
 		unsigned char c = (unsigned char)u[i];
 
-		if (c <= 0x20 || c >= 0x7f || strchr("\"'<>\\^`{|}()[]*", c)) {
+		if (c <= 0x20 || c >= 0x7f || url_special(c)) {
 			buf_addc(&b, '%');
 			buf_addc(&b, hex[c >> 4]);
 			buf_addc(&b, hex[c & 15]);
