@@ -504,15 +504,39 @@ qp_bound(size_t n)
 }
 
 /*
+ * Is the byte at s[i] (not printable ASCII) clean text, as utf8_clean_span
+ * judges it: tab, CR, LF, or the start of a valid UTF-8 sequence that is no
+ * C1 control?  *to: the end of the sequence.
+ */
+static bool
+qp_clean_at(const char *s, size_t n, size_t i, size_t *to)
+{
+	unsigned char c = (unsigned char)s[i];
+	uint32_t cp;
+	size_t k;
+
+	if (c < 0x80) {
+		*to = i + 1;
+		return c == '\t' || c == '\n' || c == '\r';
+	}
+	if ((k = utf8_decode(s + i, n - i, &cp)) == 0 || cp < 0xa0)
+		return false;
+	*to = i + k;
+	return true;
+}
+
+/*
  * Into o (qp_bound(n) bytes at least), returns the end: written through a
  * pointer, as the bodies are tens of KB and every piece of a line went
- * through buf_add.
+ * through buf_add.  check: NULL if s is not clean text (utf8_clean_span),
+ * found on the way, as every byte that is not printable ASCII takes the
+ * slow path below.
  */
 static char *
-qp_encode_to(char *o, const char *s, size_t n)
+qp_encode_to(char *o, const char *s, size_t n, bool check)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t i = 0, col = 0;
+	size_t i = 0, col = 0, clean_to = 0;
 
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
@@ -526,6 +550,9 @@ qp_encode_to(char *o, const char *s, size_t n)
 			col = 0;
 			continue;
 		}
+		if (check && i >= clean_to && (c < 0x20 || c > 0x7e) &&
+		    !qp_clean_at(s, n, i, &clean_to))
+			return NULL;
 		if (col > 0 && col + 2 < MAIL_LINE_MAX && qp_run_char(s, n, i)) {
 			/* a run of characters well inside the line that the
 			   checks below would let through as they are */
@@ -574,14 +601,6 @@ qp_encode_to(char *o, const char *s, size_t n)
 	return o;
 }
 
-static void
-qp_encode(struct buf *out, const char *s, size_t n)
-{
-	char *o = xmalloc(qp_bound(n));	/* n is far below SIZE_MAX / 4 */
-
-	buf_add(out, o, (size_t)(qp_encode_to(o, s, n) - o));
-	free(o);
-}
 
 /* A text part's content: cleaned UTF-8, quoted-printable. */
 static void
@@ -589,15 +608,19 @@ add_qp_body(struct buf *out, const char *text)
 {
 	struct buf clean;
 	size_t len = strlen(text);
+	char *o = xmalloc(qp_bound(len)), *e;	/* len is far below SIZE_MAX / 4 */
 
-	if (utf8_clean_span(text, len) == len) {	/* nothing to clean */
-		qp_encode(out, text, len);
-		return;
+	if ((e = qp_encode_to(o, text, len, true)) == NULL) {
+		/* not clean: cleaned (U+FFFD may make it longer), encoded */
+		buf_init(&clean);
+		utf8_clean(&clean, text, len);
+		free(o);
+		o = xmalloc(qp_bound(clean.len));
+		e = qp_encode_to(o, buf_str(&clean), clean.len, false);
+		buf_release(&clean);
 	}
-	buf_init(&clean);
-	utf8_clean(&clean, text, len);
-	qp_encode(out, buf_str(&clean), clean.len);
-	buf_release(&clean);
+	buf_add(out, o, (size_t)(e - o));
+	free(o);
 }
 
 static void
