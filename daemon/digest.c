@@ -1327,32 +1327,47 @@ wrap_line(struct buf *out, const char *line, size_t len, size_t width)
 {
 	static const char blanks[] = "                                      ";
 	size_t ind = hang(line, len), lead = 0, col, i, start, w;
+	size_t span, span_end;	/* line[span, span_end): to go out as it is */
 	bool have = false;
 
 	while (lead < len && line[lead] == ' ')
 		lead++;
 	if (ind >= sizeof(blanks) || ind > width / 2)
 		ind = 0;
-	buf_add(out, line, lead);
-	col = u8_len(line, lead);
+	col = lead;			/* blanks: one column each */
+	span = 0;
+	span_end = lead;
 	for (i = lead; i < len; ) {
-		for (start = i; i < len && line[i] != ' '; i++)
-			;
-		w = u8_len(line + start, i - start);
+		bool sep = false;
+
+		/* the word, and its columns (the bytes that are not UTF-8
+		   continuation bytes, as u8_len counts) */
+		for (start = i, w = 0; i < len && line[i] != ' '; i++)
+			w += ((unsigned char)line[i] & 0xc0) != 0x80;
 		if (w > 0 && have && col + 1 + w > width) {
+			buf_add(out, line + span, span_end - span);
 			buf_addc(out, '\n');
 			buf_add(out, blanks, ind);
 			col = ind;
+			span = span_end = start;
 		} else if (w > 0 && have) {
-			buf_addc(out, ' ');
+			sep = true;
 			col++;
 		}
-		buf_add(out, line + start, i - start);
+		if (span_end != start - (sep ? 1 : 0)) {
+			/* not what the line holds: blanks collapsed */
+			buf_add(out, line + span, span_end - span);
+			if (sep)
+				buf_addc(out, ' ');
+			span = start;
+		}
+		span_end = i;
 		col += w;
 		have = have || w > 0;
 		while (i < len && line[i] == ' ')
 			i++;
 	}
+	buf_add(out, line + span, span_end - span);
 }
 
 static void
@@ -1366,7 +1381,7 @@ wrap_text(struct buf *b, size_t width)
 	while (*s) {
 		nl = strchr(s, '\n');
 		n = nl ? (size_t)(nl - s) : strlen(s);
-		if (u8_len(s, n) <= width)
+		if (!u8_over(s, n, width))
 			buf_add(&out, s, n);
 		else
 			wrap_line(&out, s, n, width);
