@@ -459,24 +459,35 @@ qp_plain(unsigned char c)
 }
 
 /*
- * Eight bytes that a run takes as they are, tested at once: printable
- * ASCII or blanks, no '=', and the last one not a blank, so that every
- * blank is followed by a printable byte (it does not end its line).
+ * How many of the eight bytes at s a run takes as they are, found at once:
+ * those before the first that is not printable ASCII or is an '=' (the
+ * masks are exact per byte), less a blank just before it or at the end,
+ * which the caller judges (does it end its line?).
  */
-static bool
-qp_plain8(const char *s)
+static size_t
+qp_plain_prefix(const char *s)
 {
-	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
-	uint64_t w, eq;
+	uint64_t w, m;
+	size_t k;
 
 	memcpy(&w, s, 8);
-	if ((w & high) != 0 || ((w - ones * 0x20) & ~w & high) != 0 ||
-	    (((w + ones) & high) != 0))
-		return false;		/* non-ASCII, a control byte or DEL */
-	eq = w ^ (ones * '=');
-	if (((eq - ones) & ~eq & high) != 0)
-		return false;		/* an '=' */
-	return s[7] != ' ';
+	m = (w & SWAR_REP(0x80)) |		/* non-ASCII */
+	    (~((w & SWAR_REP(0x7f)) + SWAR_REP(0x80 - 0x20)) &
+	    SWAR_REP(0x80)) |			/* controls */
+	    swar_zero_bytes(w ^ SWAR_REP(0x7f)) |	/* DEL */
+	    swar_zero_bytes(w ^ SWAR_REP('='));
+	if (m == 0)
+		k = 8;
+	else {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		k = (size_t)__builtin_clzll(m) / 8;
+#else
+		k = (size_t)__builtin_ctzll(m) / 8;
+#endif
+	}
+	if (k > 0 && s[k - 1] == ' ')
+		k--;
+	return k;
 }
 
 /*
@@ -563,9 +574,12 @@ qp_encode_to(char *o, const char *s, size_t n, bool check)
 			while (i < end) {
 				unsigned char d;
 
-				if (i + 8 <= end && qp_plain8(s + i)) {
-					i += 8;
-					continue;
+				if (i + 8 <= end) {
+					size_t k = qp_plain_prefix(s + i);
+
+					i += k;
+					if (k == 8)
+						continue;
 				}
 				d = (unsigned char)s[i];
 				if (!qp_plain(d) && !((d == ' ' || d == '\t') &&
