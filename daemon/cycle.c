@@ -1078,8 +1078,8 @@ queue_mail(struct cycle *cy, const struct conf_sub *sub,
 		snprintf(err, errlen, "%s", e);
 		goto out;
 	}
-	for (size_t i = 0; i < r.text.n; i++)
-		buf_adds(&text, r.text.v[i]);
+	for (size_t i = 0; i < r.text.n && r.text.n > 1; i++)
+		buf_adds(&text, r.text.v[i]);	/* one part: used as it is */
 	if ((r.subject = digest_subject(d, sub->subject, err,
 	    errlen)) == NULL)
 		goto out;
@@ -1092,7 +1092,8 @@ queue_mail(struct cycle *cy, const struct conf_sub *sub,
 			.from = cy->conf->smtp.from ? cy->conf->smtp.from :
 			    "paperwatch <paperwatch@localhost>",
 			.to = to, .reply_to = cy->conf->smtp.reply_to,
-			.subject = r.subject, .text = buf_str(&text),
+			.subject = r.subject, .text = r.text.n == 1 ?
+			    r.text.v[0] : buf_str(&text),
 			.html = r.html.n ? r.html.v[0] : NULL,
 			.message_id = mid, .date = now, .list_id = list_id,
 			.list_unsubscribe = cy->conf->smtp.list_unsubscribe,

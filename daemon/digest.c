@@ -1935,6 +1935,13 @@ pack(struct job *j, size_t i, size_t guess, size_t *k, char *err,
 	return 0;
 }
 
+/* The part just rendered into parts: its buffer is handed over. */
+static void
+push_out(struct job *j, struct strvec *parts)
+{
+	strvec_push_take(parts, buf_detach(&j->out));
+}
+
 static int
 split(struct job *j, struct strvec *parts, char *err, size_t errlen)
 {
@@ -1963,7 +1970,7 @@ split(struct job *j, struct strvec *parts, char *err, size_t errlen)
 			    "(%s)", j->f->name, k + 1, n, j->ov.why);
 			rc = -1;
 		} else if (rc == 0)
-			strvec_push(parts, buf_str(&j->out));
+			push_out(j, parts);
 	}
 	free(start);
 	free(count);
@@ -1979,7 +1986,7 @@ run_job(struct job *j, struct strvec *parts, char *err, size_t errlen)
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
-		strvec_push(parts, buf_str(&j->out));
+		push_out(j, parts);
 		return 0;
 	}
 	if (j->d->n_items == 0) {
