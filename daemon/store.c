@@ -924,7 +924,7 @@ pend_offer(struct pend_set *ps, const char *paper, const struct buf *hits,
 		return;			/* not among the best */
 	k.paper = xstrdup(paper);
 	k.hits = xstrndup(buf_str(hits), hits->len);
-	k.hits_len = strlen(k.hits);	/* up to a NUL, as json_loads */
+	k.hits_len = hits->len;		/* no NUL in it: strlen */
 	k.score = score;
 	k.matched = matched;
 	if (ps->limit > 0 && ps->n == ps->limit) {
@@ -976,11 +976,14 @@ store_pending(struct store *st, const char *sub, double min_score,
 		const char *id = (const char *)sqlite3_column_text(s, 0);
 		double score = sqlite3_column_double(s, 1);
 		long long matched = sqlite3_column_int64(s, 3);
-		size_t idlen = (size_t)sqlite3_column_bytes(s, 0);
-		const void *h;
+		const char *h;
+		size_t idlen;
 
+		/* up to a NUL, as the copies of the old query were (and
+		   strlen is cheaper than one more sqlite3_column_ call) */
 		if (id == NULL)
 			id = "";
+		idlen = strlen(id);
 		if (have && idlen == paper.len &&
 		    memcmp(id, buf_str(&paper), idlen) == 0) {
 			if (score > best)
@@ -998,8 +1001,8 @@ store_pending(struct store *st, const char *sub, double min_score,
 		}
 		first = matched;
 		buf_reset(&hits);
-		if ((h = sqlite3_column_text(s, 2)) != NULL)
-			buf_add(&hits, h, (size_t)sqlite3_column_bytes(s, 2));
+		if ((h = (const char *)sqlite3_column_text(s, 2)) != NULL)
+			buf_add(&hits, h, strlen(h));
 	}
 	sqlite3_reset(s);
 	if (rc == SQLITE_DONE && have && best >= min_score)
