@@ -504,15 +504,9 @@ qp_run_char(const char *s, size_t n, size_t i)
 	return (c == ' ' || c == '\t') && !qp_at_eol(s, n, i + 1);
 }
 
-/*
- * Bytes qp_encode writes for n at most: 3 a byte, and a soft break
- * ("=" CRLF, 3 bytes) only after 73 or more bytes of a line.
- */
-static size_t
-qp_bound(size_t n)
-{
-	return 3 * n + 3 * (n / 24 + 1) + 16;
-}
+/* Encoded output goes out in pieces of this size (a step writes < 80). */
+#define QP_CHUNK	8192
+#define QP_STEP_MAX	128
 
 /*
  * Is the byte at s[i] (not printable ASCII) clean text, as utf8_clean_span
@@ -537,22 +531,28 @@ qp_clean_at(const char *s, size_t n, size_t i, size_t *to)
 }
 
 /*
- * Into o (qp_bound(n) bytes at least), returns the end: written through a
- * pointer, as the bodies are tens of KB and every piece of a line went
- * through buf_add.  check: NULL if s is not clean text (utf8_clean_span),
- * found on the way, as every byte that is not printable ASCII takes the
- * slow path below.
+ * Append s encoded to out: written through a pointer into a chunk on the
+ * stack, as the bodies are tens of KB and every piece of a line went
+ * through buf_add.  check: -1 (out as it was) if s is not clean text
+ * (utf8_clean_span), found on the way, as every byte that is not
+ * printable ASCII takes the slow path below.
  */
-static char *
-qp_encode_to(char *o, const char *s, size_t n, bool check)
+static int
+qp_encode(struct buf *out, const char *s, size_t n, bool check)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t i = 0, col = 0, clean_to = 0;
+	size_t i = 0, col = 0, clean_to = 0, start_len = out->len;
+	char chunk[QP_CHUNK], *o = chunk;
 
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		bool esc, last;
 		size_t w;
+
+		if ((size_t)(o - chunk) > QP_CHUNK - QP_STEP_MAX) {
+			buf_add(out, chunk, (size_t)(o - chunk));
+			o = chunk;
+		}
 
 		if (c == '\n' || (c == '\r' && i + 1 < n && s[i + 1] == '\n')) {
 			i += c == '\r' ? 2 : 1;
@@ -562,8 +562,12 @@ qp_encode_to(char *o, const char *s, size_t n, bool check)
 			continue;
 		}
 		if (check && i >= clean_to && (c < 0x20 || c > 0x7e) &&
-		    !qp_clean_at(s, n, i, &clean_to))
-			return NULL;
+		    !qp_clean_at(s, n, i, &clean_to)) {
+			out->len = start_len;
+			if (out->data != NULL)
+				out->data[start_len] = '\0';
+			return -1;
+		}
 		if (col > 0 && col + 2 < MAIL_LINE_MAX && qp_run_char(s, n, i)) {
 			/* a run of characters well inside the line that the
 			   checks below would let through as they are */
@@ -612,7 +616,8 @@ qp_encode_to(char *o, const char *s, size_t n, bool check)
 		col += w;
 		i++;
 	}
-	return o;
+	buf_add(out, chunk, (size_t)(o - chunk));
+	return 0;
 }
 
 
@@ -622,19 +627,14 @@ add_qp_body(struct buf *out, const char *text)
 {
 	struct buf clean;
 	size_t len = strlen(text);
-	char *o = xmalloc(qp_bound(len)), *e;	/* len is far below SIZE_MAX / 4 */
 
-	if ((e = qp_encode_to(o, text, len, true)) == NULL) {
-		/* not clean: cleaned (U+FFFD may make it longer), encoded */
-		buf_init(&clean);
-		utf8_clean(&clean, text, len);
-		free(o);
-		o = xmalloc(qp_bound(clean.len));
-		e = qp_encode_to(o, buf_str(&clean), clean.len, false);
-		buf_release(&clean);
-	}
-	buf_add(out, o, (size_t)(e - o));
-	free(o);
+	if (qp_encode(out, text, len, true) == 0)
+		return;
+	/* not clean: cleaned, then encoded */
+	buf_init(&clean);
+	utf8_clean(&clean, text, len);
+	qp_encode(out, buf_str(&clean), clean.len, false);
+	buf_release(&clean);
 }
 
 static void
