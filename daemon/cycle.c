@@ -1166,8 +1166,9 @@ fnv1a(const char *s)
 #define CYCLE_PAPER_CACHE	4096	/* slots */
 
 struct paper_slot {
-	struct paper	*p;
-	unsigned	 gen;		/* the digest that last used it */
+	struct paper		*p;
+	struct digest_pcache	*mc;	/* what p's models share */
+	unsigned		 gen;	/* the digest that last used it */
 };
 
 struct paper_cache {
@@ -1180,8 +1181,10 @@ paper_cache_free(struct paper_cache *pc)
 {
 	if (pc == NULL)
 		return;
-	for (size_t i = 0; i < CYCLE_PAPER_CACHE; i++)
+	for (size_t i = 0; i < CYCLE_PAPER_CACHE; i++) {
 		paper_free(pc->slot[i].p);
+		digest_pcache_free(pc->slot[i].mc);
+	}
 	free(pc);
 }
 
@@ -1206,7 +1209,9 @@ paper_cached(struct cycle *cy, const char *id, bool *owned)
 	    strcmp(p->id, id) != 0 || (sl->p != NULL && sl->gen == pc->gen))
 		return p;	/* the slot is this digest's: keep it */
 	paper_free(sl->p);
+	digest_pcache_free(sl->mc);
 	sl->p = p;
+	sl->mc = digest_pcache_new();
 	sl->gen = pc->gen;
 	*owned = false;
 	return p;
@@ -1218,6 +1223,7 @@ struct built {
 	struct paper		**papers;
 	bool			*owned;		/* papers[i] is ours to free */
 	const char		**ids;
+	struct digest_pcache	**caches;	/* of items[i]'s paper */
 	struct store_match	*m;
 	size_t			 n_m;
 };
@@ -1232,8 +1238,24 @@ built_release(struct built *b)
 	free(b->papers);
 	free(b->owned);
 	free(b->ids);
+	free(b->caches);
 	store_matches_free(b->m, b->n_m);
 	memset(b, 0, sizeof(*b));
+}
+
+/* b->caches[i]: the cache of b->items[i]'s paper (sorted), if it has one. */
+static void
+attach_caches(struct cycle *cy, struct built *b)
+{
+	struct paper_cache *pc = cy->pcache;
+
+	for (size_t i = 0; i < b->n && pc != NULL; i++) {
+		const struct paper *p = b->items[i].paper;
+		struct paper_slot *sl = &pc->slot[fnv1a(p->id) %
+		    CYCLE_PAPER_CACHE];
+
+		b->caches[i] = sl->p == p ? sl->mc : NULL;
+	}
 }
 
 /*
@@ -1253,6 +1275,7 @@ build_items(struct cycle *cy, const struct conf_sub *sub, struct built *b,
 	b->papers = xcalloc(b->n_m + 1, sizeof(*b->papers));
 	b->owned = xcalloc(b->n_m + 1, sizeof(*b->owned));
 	b->ids = xcalloc(b->n_m + 1, sizeof(*b->ids));
+	b->caches = xcalloc(b->n_m + 1, sizeof(*b->caches));
 	if (cy->pcache != NULL)
 		cy->pcache->gen++;
 	for (size_t i = 0; i < b->n_m; i++) {
@@ -1280,8 +1303,8 @@ struct rendered {
 
 static int
 queue_mail(struct cycle *cy, const struct conf_sub *sub,
-    const struct digest *d, long long digest_id, long long now,
-    char *err, size_t errlen)
+    const struct digest *d, struct digest_pcache *const *caches,
+    long long digest_id, long long now, char *err, size_t errlen)
 {
 	struct rendered r;
 	struct buf msg, text;
@@ -1291,13 +1314,15 @@ queue_mail(struct cycle *cy, const struct conf_sub *sub,
 	memset(&r, 0, sizeof(r));
 	buf_init(&msg);
 	buf_init(&text);
-	if (digest_render(cy->renderer, d, "text", &r.text, e, sizeof(e)) == -1 ||
-	    digest_render(cy->renderer, d, "html", &r.html, e, sizeof(e)) == -1) {
+	if (digest_render_cached(cy->renderer, d, "text", NULL, caches,
+	    &r.text, e, sizeof(e)) == -1 ||
+	    digest_render_cached(cy->renderer, d, "html", NULL, caches,
+	    &r.html, e, sizeof(e)) == -1) {
 		snprintf(err, errlen, "%s", e);
 		goto out;
 	}
-	for (size_t i = 0; i < r.text.n; i++)
-		buf_adds(&text, r.text.v[i]);
+	for (size_t i = 0; i < r.text.n && r.text.n > 1; i++)
+		buf_adds(&text, r.text.v[i]);	/* one part: used as it is */
 	if ((r.subject = digest_subject(d, sub->subject, err,
 	    errlen)) == NULL)
 		goto out;
@@ -1310,7 +1335,8 @@ queue_mail(struct cycle *cy, const struct conf_sub *sub,
 			.from = cy->conf->smtp.from ? cy->conf->smtp.from :
 			    "paperwatch <paperwatch@localhost>",
 			.to = to, .reply_to = cy->conf->smtp.reply_to,
-			.subject = r.subject, .text = buf_str(&text),
+			.subject = r.subject, .text = r.text.n == 1 ?
+			    r.text.v[0] : buf_str(&text),
 			.html = r.html.n ? r.html.v[0] : NULL,
 			.message_id = mid, .date = now, .list_id = list_id,
 			.list_unsubscribe = cy->conf->smtp.list_unsubscribe,
@@ -1347,8 +1373,8 @@ out:
 
 static int
 queue_webhooks(struct cycle *cy, const struct conf_sub *sub,
-    const struct digest *d, long long digest_id, long long now, char *err,
-    size_t errlen)
+    const struct digest *d, struct digest_pcache *const *caches,
+    long long digest_id, long long now, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < sub->n_webhooks; i++) {
 		const struct conf_webhook *w = &sub->webhooks[i];
@@ -1357,8 +1383,8 @@ queue_webhooks(struct cycle *cy, const struct conf_sub *sub,
 		int rc = 0;
 
 		strvec_init(&parts);
-		if (digest_render_template(cy->renderer, d, w->format,
-		    w->template, &parts, e, sizeof(e)) == -1) {
+		if (digest_render_cached(cy->renderer, d, w->format,
+		    w->template, caches, &parts, e, sizeof(e)) == -1) {
 			snprintf(err, errlen, "%s", e);
 			strvec_release(&parts);
 			return -1;
@@ -1426,10 +1452,12 @@ make_digest(struct cycle *cy, size_t si, long long now,
 		goto fail;
 	snprintf(id, sizeof(id), "%lld", did);
 	digest_sort(&d);
+	attach_caches(cy, &b);
 	if ((sub->email.n > 0 || sub->mbox != NULL) &&
-	    queue_mail(cy, sub, &d, did, now, err, errlen) == -1)
+	    queue_mail(cy, sub, &d, b.caches, did, now, err, errlen) == -1)
 		goto fail;
-	if (queue_webhooks(cy, sub, &d, did, now, err, errlen) == -1)
+	if (queue_webhooks(cy, sub, &d, b.caches, did, now, err,
+	    errlen) == -1)
 		goto fail;
 	stats->digests++;
 	stats->messages += sub->email.n + (sub->mbox != NULL) + sub->n_webhooks;

@@ -400,6 +400,20 @@ jdate(long long t)
 	return json_string(d);
 }
 
+/* The ASCII bytes safe_url encodes besides blanks and controls. */
+static bool
+url_special(unsigned char c)
+{
+	switch (c) {
+	case '"': case '\'': case '<': case '>': case '\\': case '^':
+	case '`': case '{': case '|': case '}': case '(': case ')':
+	case '[': case ']': case '*':
+		return true;
+	default:
+		return false;
+	}
+}
+
 /*
  * A link safe to put anywhere (an HTML attribute, a Markdown or mrkdwn
  * link, JSON): http or https only; blanks, quotes, brackets, pipes,
@@ -417,7 +431,7 @@ safe_url(const char *u)
 	    !str_istarts(u, "http://")) || strlen(u) > URL_MAX)
 		return NULL;
 	for (i = 0; u[i] > 0x20 && u[i] < 0x7f &&
-	    strchr("\"'<>\\^`{|}()[]*", u[i]) == NULL; i++)
+	    !url_special((unsigned char)u[i]); i++)
 		;
 	if (u[i] == '\0')
 		return xstrdup(u);		/* nothing to encode */
@@ -425,7 +439,7 @@ safe_url(const char *u)
 	for (i = 0; u[i]; i++) {
 		unsigned char c = (unsigned char)u[i];
 
-		if (c <= 0x20 || c >= 0x7f || strchr("\"'<>\\^`{|}()[]*", c)) {
+		if (c <= 0x20 || c >= 0x7f || url_special(c)) {
 			buf_addc(&b, '%');
 			buf_addc(&b, hex[c >> 4]);
 			buf_addc(&b, hex[c & 15]);
@@ -582,10 +596,37 @@ typedef uint64_t mk_mask;
 #define MK_BIT(k)	((mk_mask)1 << (k))
 
 /* Set key k of o to the value of expr, evaluated only if k is wanted. */
-#define MK_SET(o, want, k, expr) do {					\
+#define MK_PUT(o, want, k, expr) do {					\
 	if ((want) & MK_BIT(k))						\
 		json_object_set_new_nocheck((o), mk_names[k], (expr));	\
 } while (0)
+
+/* The same into v[k], an array of the values of a paper's model. */
+#define MK_SET(v, want, k, expr) do {					\
+	if ((want) & MK_BIT(k))						\
+		(v)[k] = (expr);					\
+} while (0)
+
+/*
+ * The order in which a paper's model gets its keys (what a JSON dump of
+ * the model shows).
+ */
+static const unsigned char mk_order[] = {
+	MK_RANK, MK_ID, MK_VERSION, MK_IS_ARXIV, MK_TITLE, MK_TITLE_SHORT,
+	MK_SUMMARY, MK_SUMMARY_SHORT, MK_AI_SUMMARY, MK_AI_SUMMARY_SHORT,
+	MK_BLURB, MK_BLURB_SHORT, MK_TITLE_HL, MK_AUTHORS, MK_N_AUTHORS,
+	MK_AUTHORS_LINE, MK_AUTHORS_SHORT, MK_PRIMARY_CATEGORY, MK_CATEGORIES,
+	MK_CATEGORIES_LINE, MK_AI_KEYWORDS, MK_HITS, MK_HITS_LINE, MK_SOURCES,
+	MK_SOURCES_LINE, MK_URL_ABS, MK_URL_PDF, MK_URL_HF, MK_URL,
+	MK_URL_MAIN, MK_LINKS, MK_HAS_LINKS, MK_LINKS_LIST, MK_HAS_UPVOTES,
+	MK_UPVOTES, MK_HAS_COMMENTS, MK_N_COMMENTS, MK_SCORE, MK_PUBLISHED,
+	MK_UPDATED, MK_ANNOUNCE, MK_COMMENT, MK_DOI, MK_JOURNAL_REF,
+};
+
+/* The keys whose value depends on the digest (its rank, hits, score). */
+#define MK_OF_DIGEST	(MK_BIT(MK_RANK) | MK_BIT(MK_TITLE_HL) |	\
+	MK_BIT(MK_HITS) | MK_BIT(MK_HITS_LINE) | MK_BIT(MK_SCORE) |	\
+	MK_BIT(MK_FIRST) | MK_BIT(MK_LAST))
 
 static mk_mask
 mk_lookup(const char *name, size_t len)
@@ -666,7 +707,7 @@ author_list(const struct paper *p)
 
 /* authors, authors_line and "A, B, C et al." */
 static void
-add_authors(json_t *o, const struct paper *p, size_t max, mk_mask want)
+add_authors(json_t **o, const struct paper *p, size_t max, mk_mask want)
 {
 	struct buf line, few;
 	struct text name;
@@ -748,7 +789,7 @@ link_list(char *const u[4], size_t *n)
 }
 
 static void
-add_links(json_t *o, const struct paper *p, mk_mask want)
+add_links(json_t **o, const struct paper *p, mk_mask want)
 {
 	char *u[4];
 	json_t *list = NULL;
@@ -767,13 +808,13 @@ add_links(json_t *o, const struct paper *p, mk_mask want)
 		json_object_set_new_nocheck(l, "pdf", jstr(u[1]));
 		json_object_set_new_nocheck(l, "hf", jstr(u[2]));
 		json_object_set_new_nocheck(l, "url", jstr(u[3]));
-		json_object_set_new_nocheck(o, "links", l);
+		o[MK_LINKS] = l;
 	}
 	if (want & (MK_BIT(MK_LINKS_LIST) | MK_BIT(MK_HAS_LINKS)))
 		list = link_list(u, &n);
 	MK_SET(o, want, MK_HAS_LINKS, json_boolean(n > 0));
 	if (want & MK_BIT(MK_LINKS_LIST))
-		json_object_set(o, mk_names[MK_LINKS_LIST], list);
+		o[MK_LINKS_LIST] = json_incref(list);
 	json_decref(list);
 	for (i = 0; i < 4; i++)
 		free(u[i]);
@@ -793,18 +834,16 @@ round2(double x)
  * when the shortened summaries are left out too).
  */
 static void
-add_texts(json_t *o, const struct digest_item *it, const struct fmt *f,
-    const size_t lim[3], int level, mk_mask want)
+add_texts(json_t **o, const struct paper *p, const size_t lim[3], int level,
+    mk_mask want)
 {
-	const mk_mask w_ti = MK_BIT(MK_TITLE) | MK_BIT(MK_TITLE_SHORT) |
-	    MK_BIT(MK_TITLE_HL);
+	const mk_mask w_ti = MK_BIT(MK_TITLE) | MK_BIT(MK_TITLE_SHORT);
 	const mk_mask w_bl = MK_BIT(MK_BLURB) | MK_BIT(MK_BLURB_SHORT);
 	const mk_mask w_su = MK_BIT(MK_SUMMARY) | MK_BIT(MK_SUMMARY_SHORT) |
 	    w_bl;
 	const mk_mask w_ai = MK_BIT(MK_AI_SUMMARY) |
 	    MK_BIT(MK_AI_SUMMARY_SHORT) | w_bl;
-	const struct paper *p = it->paper;
-	struct text ti, su, ai, hl;
+	struct text ti, su, ai;
 	const struct text *blurb;
 	bool drop = level >= 2;
 
@@ -828,20 +867,6 @@ add_texts(json_t *o, const struct digest_item *it, const struct fmt *f,
 	    json_null());
 	MK_SET(o, want, MK_BLURB_SHORT, drop || !blurb->len ? json_null() :
 	    jshort_text(blurb, lim[1]));
-	if (want & MK_BIT(MK_TITLE_HL)) {
-		struct buf b;
-
-		buf_init(&b);
-		hl = ti;
-		if (level >= 2 && u8_over(ti.s, ti.len, lim[0])) {
-			shorten(&b, ti.s, lim[0]);
-			hl.s = buf_str(&b);
-			hl.len = b.len;
-		}
-		json_object_set_new(o, "title_hl", highlight(f, hl.s, hl.len,
-		    it));
-		buf_release(&b);
-	}
 	text_release(&ti);
 	text_release(&su);
 	text_release(&ai);
@@ -861,12 +886,8 @@ jline(char *const *v, size_t n)
 }
 
 static void
-add_lists(json_t *o, const struct paper *p, const struct digest_item *it,
-    mk_mask want)
+add_lists(json_t **o, const struct paper *p, mk_mask want)
 {
-	char *const *hits = (char *const *)it->hits;
-	size_t nh = hits ? it->n_hits : 0;
-
 	MK_SET(o, want, MK_PRIMARY_CATEGORY, jstr(p->primary_category));
 	MK_SET(o, want, MK_CATEGORIES, name_list(p->categories.v,
 	    p->categories.n));
@@ -874,36 +895,22 @@ add_lists(json_t *o, const struct paper *p, const struct digest_item *it,
 	    p->categories.n));
 	MK_SET(o, want, MK_AI_KEYWORDS, name_list(p->ai_keywords.v,
 	    p->ai_keywords.n));
-	MK_SET(o, want, MK_HITS, name_list(hits, nh));
-	MK_SET(o, want, MK_HITS_LINE, jline(hits, nh));
 	MK_SET(o, want, MK_SOURCES, name_list(p->sources.v, p->sources.n));
 	MK_SET(o, want, MK_SOURCES_LINE, jline(p->sources.v, p->sources.n));
 }
 
-/*
- * The model of one paper at compaction level (0: the format's sizes),
- * with the keys in want.
- */
-static json_t *
-paper_model(const struct fmt *f, const struct digest_item *it, size_t rank,
+/* The values of p's model that depend on p alone, for the keys in want. */
+static void
+paper_values(json_t **o, const struct paper *p, const size_t lim[3],
     int level, mk_mask want)
 {
-	const struct paper *p = it->paper;
-	size_t lim[3] = { f->title_max, f->summary_max, f->authors_max };
-	json_t *o = json_object();
-	int i;
-
-	for (i = 0; i < 3 && level > 0; i++)
-		if (level_max[level][i] < lim[i] && level_max[level][i] > 0)
-			lim[i] = level_max[level][i];
-	MK_SET(o, want, MK_RANK, json_integer((json_int_t)rank));
 	MK_SET(o, want, MK_ID, jstr(p->id));
 	MK_SET(o, want, MK_VERSION, p->version > 0 ?
 	    json_integer(p->version) : json_null());
 	MK_SET(o, want, MK_IS_ARXIV, json_boolean(p->is_arxiv));
-	add_texts(o, it, f, lim, level, want);
+	add_texts(o, p, lim, level, want);
 	add_authors(o, p, lim[2], want);
-	add_lists(o, p, it, want);
+	add_lists(o, p, want);
 	add_links(o, p, want);
 	MK_SET(o, want, MK_HAS_UPVOTES, json_boolean(p->upvotes >= 0));
 	MK_SET(o, want, MK_UPVOTES, p->upvotes >= 0 ?
@@ -911,13 +918,178 @@ paper_model(const struct fmt *f, const struct digest_item *it, size_t rank,
 	MK_SET(o, want, MK_HAS_COMMENTS, json_boolean(p->n_comments >= 0));
 	MK_SET(o, want, MK_N_COMMENTS, p->n_comments >= 0 ?
 	    json_integer(p->n_comments) : json_null());
-	MK_SET(o, want, MK_SCORE, json_real(round2(it->score)));
 	MK_SET(o, want, MK_PUBLISHED, jdate(p->published));
 	MK_SET(o, want, MK_UPDATED, jdate(p->updated));
 	MK_SET(o, want, MK_ANNOUNCE, jstr(paper_announce_name(p->announce)));
 	MK_SET(o, want, MK_COMMENT, jstr(p->comment));
 	MK_SET(o, want, MK_DOI, jstr(p->doi));
 	MK_SET(o, want, MK_JOURNAL_REF, jstr(p->journal_ref));
+}
+
+/*
+ * What the models of one paper share between digests (the subscribers of
+ * a cycle share most papers): the values that depend on the paper alone,
+ * each with the limit it was shortened to, and the clean title that the
+ * highlighting of each digest starts from.  Only for compaction level 0.
+ */
+struct pc_val {
+	unsigned char	 key;
+	size_t		 lim;		/* of the shortened keys; else 0 */
+	json_t		*v;
+};
+
+struct digest_pcache {
+	struct pc_val	*val;
+	size_t		 n, cap;
+	char		*title;		/* clean; NULL: not yet */
+	size_t		 title_len;
+};
+
+struct digest_pcache *
+digest_pcache_new(void)
+{
+	return xcalloc(1, sizeof(struct digest_pcache));
+}
+
+void
+digest_pcache_free(struct digest_pcache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		json_decref(c->val[i].v);
+	free(c->val);
+	free(c->title);
+	free(c);
+}
+
+/* The limit key k is shortened to (lim: title, summary, authors). */
+static size_t
+key_lim(unsigned k, const size_t lim[3])
+{
+	switch (k) {
+	case MK_TITLE_SHORT:
+		return lim[0];
+	case MK_SUMMARY_SHORT:
+	case MK_AI_SUMMARY_SHORT:
+	case MK_BLURB_SHORT:
+		return lim[1];
+	case MK_AUTHORS_SHORT:
+		return lim[2];
+	default:
+		return 0;
+	}
+}
+
+/* Take what c has of want into o; returns the keys it lacks. */
+static mk_mask
+pcache_take(const struct digest_pcache *c, json_t **o, mk_mask want,
+    const size_t lim[3])
+{
+	for (size_t i = 0; i < c->n && want != 0; i++) {
+		const struct pc_val *pv = &c->val[i];
+
+		if ((want & MK_BIT(pv->key)) && pv->lim ==
+		    key_lim(pv->key, lim)) {
+			o[pv->key] = json_incref(pv->v);
+			want &= ~MK_BIT(pv->key);
+		}
+	}
+	return want;
+}
+
+static void
+pcache_put(struct digest_pcache *c, json_t **o, mk_mask keys,
+    const size_t lim[3])
+{
+	for (unsigned k = 0; k < MK_COUNT_; k++) {
+		struct pc_val *pv;
+
+		if (!(keys & MK_BIT(k)) || o[k] == NULL)
+			continue;
+		if (c->n == c->cap) {
+			c->cap = c->cap ? c->cap * 2 : 16;
+			c->val = xreallocarray(c->val, c->cap,
+			    sizeof(*c->val));
+		}
+		pv = &c->val[c->n++];
+		pv->key = (unsigned char)k;
+		pv->lim = key_lim(k, lim);
+		pv->v = json_incref(o[k]);
+	}
+}
+
+/* title_hl: the clean title (shortened from level 2 on), hits emphasised. */
+static json_t *
+title_hl(const struct fmt *f, const struct digest_item *it,
+    struct digest_pcache *c, const size_t lim[3], int level)
+{
+	const struct paper *p = it->paper;
+	struct text ti;
+	struct buf b;
+	json_t *j;
+
+	if (c != NULL && c->title != NULL) {
+		ti.s = c->title;
+		ti.len = c->title_len;
+		ti.own = NULL;
+	} else {
+		text_get(&ti, p->title ? p->title : "");
+		if (c != NULL) {
+			c->title = xstrndup(ti.s, ti.len);
+			c->title_len = ti.len;
+		}
+	}
+	buf_init(&b);
+	if (level >= 2 && u8_over(ti.s, ti.len, lim[0])) {
+		shorten(&b, ti.s, lim[0]);
+		j = highlight(f, buf_str(&b), b.len, it);
+	} else
+		j = highlight(f, ti.s, ti.len, it);
+	buf_release(&b);
+	text_release(&ti);
+	return j;
+}
+
+/*
+ * The model of one paper at compaction level (0: the format's sizes),
+ * with the keys in want; c (NULL: none; level 0 only) keeps the values
+ * that depend on the paper alone for the next digest that lists it.
+ */
+static json_t *
+paper_model(const struct fmt *f, const struct digest_item *it, size_t rank,
+    int level, mk_mask want, struct digest_pcache *c)
+{
+	size_t lim[3] = { f->title_max, f->summary_max, f->authors_max };
+	char *const *hits = (char *const *)it->hits;
+	size_t nh = hits ? it->n_hits : 0;
+	json_t *v[MK_COUNT_], *o;
+	mk_mask need = want & ~MK_OF_DIGEST;
+	int i;
+
+	for (i = 0; i < 3 && level > 0; i++)
+		if (level_max[level][i] < lim[i] && level_max[level][i] > 0)
+			lim[i] = level_max[level][i];
+	memset(v, 0, sizeof(v));
+	if (level > 0)
+		c = NULL;
+	if (c != NULL)
+		need = pcache_take(c, v, need, lim);
+	if (need != 0) {
+		paper_values(v, it->paper, lim, level, need);
+		if (c != NULL)
+			pcache_put(c, v, need, lim);
+	}
+	MK_SET(v, want, MK_RANK, json_integer((json_int_t)rank));
+	MK_SET(v, want, MK_TITLE_HL, title_hl(f, it, c, lim, level));
+	MK_SET(v, want, MK_HITS, name_list(hits, nh));
+	MK_SET(v, want, MK_HITS_LINE, jline(hits, nh));
+	MK_SET(v, want, MK_SCORE, json_real(round2(it->score)));
+	o = json_object();
+	for (i = 0; i < (int)sizeof(mk_order); i++)
+		if (v[mk_order[i]] != NULL)
+			json_object_set_new_nocheck(o, mk_names[mk_order[i]],
+			    v[mk_order[i]]);
 	return o;
 }
 
@@ -957,8 +1129,8 @@ part_model(const struct digest *d, const struct fmt *f, const struct part *pt)
 	struct buf b;
 
 	for (i = 0; i < pt->n; i++) {
-		MK_SET(pt->papers[i], pt->want, MK_FIRST, json_boolean(i == 0));
-		MK_SET(pt->papers[i], pt->want, MK_LAST,
+		MK_PUT(pt->papers[i], pt->want, MK_FIRST, json_boolean(i == 0));
+		MK_PUT(pt->papers[i], pt->want, MK_LAST,
 		    json_boolean(i + 1 == pt->n));
 		json_array_append(a, pt->papers[i]);
 	}
@@ -1155,32 +1327,47 @@ wrap_line(struct buf *out, const char *line, size_t len, size_t width)
 {
 	static const char blanks[] = "                                      ";
 	size_t ind = hang(line, len), lead = 0, col, i, start, w;
+	size_t span, span_end;	/* line[span, span_end): to go out as it is */
 	bool have = false;
 
 	while (lead < len && line[lead] == ' ')
 		lead++;
 	if (ind >= sizeof(blanks) || ind > width / 2)
 		ind = 0;
-	buf_add(out, line, lead);
-	col = u8_len(line, lead);
+	col = lead;			/* blanks: one column each */
+	span = 0;
+	span_end = lead;
 	for (i = lead; i < len; ) {
-		for (start = i; i < len && line[i] != ' '; i++)
-			;
-		w = u8_len(line + start, i - start);
+		bool sep = false;
+
+		/* the word, and its columns (the bytes that are not UTF-8
+		   continuation bytes, as u8_len counts) */
+		for (start = i, w = 0; i < len && line[i] != ' '; i++)
+			w += ((unsigned char)line[i] & 0xc0) != 0x80;
 		if (w > 0 && have && col + 1 + w > width) {
+			buf_add(out, line + span, span_end - span);
 			buf_addc(out, '\n');
 			buf_add(out, blanks, ind);
 			col = ind;
+			span = span_end = start;
 		} else if (w > 0 && have) {
-			buf_addc(out, ' ');
+			sep = true;
 			col++;
 		}
-		buf_add(out, line + start, i - start);
+		if (span_end != start - (sep ? 1 : 0)) {
+			/* not what the line holds: blanks collapsed */
+			buf_add(out, line + span, span_end - span);
+			if (sep)
+				buf_addc(out, ' ');
+			span = start;
+		}
+		span_end = i;
 		col += w;
 		have = have || w > 0;
 		while (i < len && line[i] == ' ')
 			i++;
 	}
+	buf_add(out, line + span, span_end - span);
 }
 
 static void
@@ -1194,7 +1381,7 @@ wrap_text(struct buf *b, size_t width)
 	while (*s) {
 		nl = strchr(s, '\n');
 		n = nl ? (size_t)(nl - s) : strlen(s);
-		if (u8_len(s, n) <= width)
+		if (!u8_over(s, n, width))
 			buf_add(&out, s, n);
 		else
 			wrap_line(&out, s, n, width);
@@ -1704,7 +1891,7 @@ fit_alone(struct job *j, size_t i, char *err, size_t errlen)
 		j->level[i]++;
 		json_decref(j->papers[i]);
 		j->papers[i] = paper_model(j->f, &j->d->items[i], i + 1,
-		    j->level[i], j->want);
+		    j->level[i], j->want, NULL);
 	}
 	return rc;
 }
@@ -1748,6 +1935,13 @@ pack(struct job *j, size_t i, size_t guess, size_t *k, char *err,
 	return 0;
 }
 
+/* The part just rendered into parts: its buffer is handed over. */
+static void
+push_out(struct job *j, struct strvec *parts)
+{
+	strvec_push_take(parts, buf_detach(&j->out));
+}
+
 static int
 split(struct job *j, struct strvec *parts, char *err, size_t errlen)
 {
@@ -1776,7 +1970,7 @@ split(struct job *j, struct strvec *parts, char *err, size_t errlen)
 			    "(%s)", j->f->name, k + 1, n, j->ov.why);
 			rc = -1;
 		} else if (rc == 0)
-			strvec_push(parts, buf_str(&j->out));
+			push_out(j, parts);
 	}
 	free(start);
 	free(count);
@@ -1792,7 +1986,7 @@ run_job(struct job *j, struct strvec *parts, char *err, size_t errlen)
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
-		strvec_push(parts, buf_str(&j->out));
+		push_out(j, parts);
 		return 0;
 	}
 	if (j->d->n_items == 0) {
@@ -1808,6 +2002,15 @@ int
 digest_render_template(struct digest_renderer *r, const struct digest *d,
     const char *format, const char *tpl, struct strvec *parts, char *err,
     size_t errlen)
+{
+	return digest_render_cached(r, d, format, tpl, NULL, parts, err,
+	    errlen);
+}
+
+int
+digest_render_cached(struct digest_renderer *r, const struct digest *d,
+    const char *format, const char *tpl, struct digest_pcache *const *caches,
+    struct strvec *parts, char *err, size_t errlen)
 {
 	const struct fmt *f = fmt_find(format);
 	size_t before = parts->n, i;
@@ -1832,7 +2035,8 @@ digest_render_template(struct digest_renderer *r, const struct digest *d,
 	j.papers = xcalloc(d->n_items + 1, sizeof(*j.papers));
 	j.level = xcalloc(d->n_items + 1, sizeof(*j.level));
 	for (i = 0; i < d->n_items; i++)
-		j.papers[i] = paper_model(f, &d->items[i], i + 1, 0, j.want);
+		j.papers[i] = paper_model(f, &d->items[i], i + 1, 0, j.want,
+		    caches ? caches[i] : NULL);
 	buf_init(&j.out);
 	rc = run_job(&j, parts, err, errlen);
 	for (i = 0; i < d->n_items; i++)
@@ -1901,7 +2105,8 @@ digest_model_json(const struct digest *d, const char *format,
 	}
 	papers = xcalloc(d->n_items + 1, sizeof(*papers));
 	for (i = 0; i < d->n_items; i++)
-		papers[i] = paper_model(f, &d->items[i], i + 1, 0, MK_ALL);
+		papers[i] = paper_model(f, &d->items[i], i + 1, 0, MK_ALL,
+		    NULL);
 	pt = (struct part){ papers, d->n_items, 1, 0, 0, MK_ALL };
 	model = part_model(d, f, &pt);
 	s = json_dumps(model, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -69,6 +69,25 @@ int		 digest_render_template(struct digest_renderer *r,
 		    struct strvec *parts, char *err, size_t errlen);
 
 /*
+ * What the models of one paper share between the digests that list it:
+ * the values that depend on the paper alone (its clean title, shortened
+ * abstract, links...), made by the first render that needs them.  Only
+ * valid while the paper does not change: free it with the paper.
+ */
+struct digest_pcache;
+struct digest_pcache *digest_pcache_new(void);
+void		 digest_pcache_free(struct digest_pcache *c);	/* NULL ok */
+
+/*
+ * digest_render_template, with caches[i] (NULL, or caches NULL: none) the
+ * cache of d->items[i]'s paper.  Same output.
+ */
+int		 digest_render_cached(struct digest_renderer *r,
+		    const struct digest *d, const char *format, const char *tpl,
+		    struct digest_pcache *const *caches, struct strvec *parts,
+		    char *err, size_t errlen);
+
+/*
  * The subject line of d: tpl (a Mustache string, e.g. from the config;
  * NULL: "Papers for {{date}}: {{subscription}} ({{count_label}})")
  * rendered without escaping, white space collapsed to one line and cut at

@@ -459,24 +459,35 @@ qp_plain(unsigned char c)
 }
 
 /*
- * Eight bytes that a run takes as they are, tested at once: printable
- * ASCII or blanks, no '=', and the last one not a blank, so that every
- * blank is followed by a printable byte (it does not end its line).
+ * How many of the eight bytes at s a run takes as they are, found at once:
+ * those before the first that is not printable ASCII or is an '=' (the
+ * masks are exact per byte), less a blank just before it or at the end,
+ * which the caller judges (does it end its line?).
  */
-static bool
-qp_plain8(const char *s)
+static size_t
+qp_plain_prefix(const char *s)
 {
-	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
-	uint64_t w, eq;
+	uint64_t w, m;
+	size_t k;
 
 	memcpy(&w, s, 8);
-	if ((w & high) != 0 || ((w - ones * 0x20) & ~w & high) != 0 ||
-	    (((w + ones) & high) != 0))
-		return false;		/* non-ASCII, a control byte or DEL */
-	eq = w ^ (ones * '=');
-	if (((eq - ones) & ~eq & high) != 0)
-		return false;		/* an '=' */
-	return s[7] != ' ';
+	m = (w & SWAR_REP(0x80)) |		/* non-ASCII */
+	    (~((w & SWAR_REP(0x7f)) + SWAR_REP(0x80 - 0x20)) &
+	    SWAR_REP(0x80)) |			/* controls */
+	    swar_zero_bytes(w ^ SWAR_REP(0x7f)) |	/* DEL */
+	    swar_zero_bytes(w ^ SWAR_REP('='));
+	if (m == 0)
+		k = 8;
+	else {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		k = (size_t)__builtin_clzll(m) / 8;
+#else
+		k = (size_t)__builtin_ctzll(m) / 8;
+#endif
+	}
+	if (k > 0 && s[k - 1] == ' ')
+		k--;
+	return k;
 }
 
 /*
@@ -493,22 +504,69 @@ qp_run_char(const char *s, size_t n, size_t i)
 	return (c == ' ' || c == '\t') && !qp_at_eol(s, n, i + 1);
 }
 
-static void
-qp_encode(struct buf *out, const char *s, size_t n)
+/* Encoded output goes out in pieces of this size (a step writes < 80). */
+#define QP_CHUNK	8192
+#define QP_STEP_MAX	128
+
+/*
+ * Is the byte at s[i] (not printable ASCII) clean text, as utf8_clean_span
+ * judges it: tab, CR, LF, or the start of a valid UTF-8 sequence that is no
+ * C1 control?  *to: the end of the sequence.
+ */
+static bool
+qp_clean_at(const char *s, size_t n, size_t i, size_t *to)
+{
+	unsigned char c = (unsigned char)s[i];
+	uint32_t cp;
+	size_t k;
+
+	if (c < 0x80) {
+		*to = i + 1;
+		return c == '\t' || c == '\n' || c == '\r';
+	}
+	if ((k = utf8_decode(s + i, n - i, &cp)) == 0 || cp < 0xa0)
+		return false;
+	*to = i + k;
+	return true;
+}
+
+/*
+ * Append s encoded to out: written through a pointer into a chunk on the
+ * stack, as the bodies are tens of KB and every piece of a line went
+ * through buf_add.  check: -1 (out as it was) if s is not clean text
+ * (utf8_clean_span), found on the way, as every byte that is not
+ * printable ASCII takes the slow path below.
+ */
+static int
+qp_encode(struct buf *out, const char *s, size_t n, bool check)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t i = 0, col = 0;
+	size_t i = 0, col = 0, clean_to = 0, start_len = out->len;
+	char chunk[QP_CHUNK], *o = chunk;
 
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		bool esc, last;
 		size_t w;
 
+		if ((size_t)(o - chunk) > QP_CHUNK - QP_STEP_MAX) {
+			buf_add(out, chunk, (size_t)(o - chunk));
+			o = chunk;
+		}
+
 		if (c == '\n' || (c == '\r' && i + 1 < n && s[i + 1] == '\n')) {
 			i += c == '\r' ? 2 : 1;
-			buf_add(out, "\r\n", 2);
+			*o++ = '\r';
+			*o++ = '\n';
 			col = 0;
 			continue;
+		}
+		if (check && i >= clean_to && (c < 0x20 || c > 0x7e) &&
+		    !qp_clean_at(s, n, i, &clean_to)) {
+			out->len = start_len;
+			if (out->data != NULL)
+				out->data[start_len] = '\0';
+			return -1;
 		}
 		if (col > 0 && col + 2 < MAIL_LINE_MAX && qp_run_char(s, n, i)) {
 			/* a run of characters well inside the line that the
@@ -520,9 +578,12 @@ qp_encode(struct buf *out, const char *s, size_t n)
 			while (i < end) {
 				unsigned char d;
 
-				if (i + 8 <= end && qp_plain8(s + i)) {
-					i += 8;
-					continue;
+				if (i + 8 <= end) {
+					size_t k = qp_plain_prefix(s + i);
+
+					i += k;
+					if (k == 8)
+						continue;
 				}
 				d = (unsigned char)s[i];
 				if (!qp_plain(d) && !((d == ' ' || d == '\t') &&
@@ -531,28 +592,34 @@ qp_encode(struct buf *out, const char *s, size_t n)
 				i++;
 			}
 			col += i - start;
-			buf_add(out, s + start, i - start);
+			memcpy(o, s + start, i - start);
+			o += i - start;
 			continue;
 		}
 		esc = qp_needs_escape(s, n, i, col);
 		w = esc ? 3 : 1;
 		last = qp_at_eol(s, n, i + 1);
 		if (col + w > (last ? MAIL_LINE_MAX : MAIL_LINE_MAX - 1)) {
-			buf_add(out, "=\r\n", 3);
+			*o++ = '=';
+			*o++ = '\r';
+			*o++ = '\n';
 			col = 0;
 			continue;	/* re-judge c at the line start */
 		}
 		if (esc) {
-			char t[3] = { '=', hex[c >> 4], hex[c & 15] };
-
-			buf_add(out, t, 3);
+			*o++ = '=';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
 		} else {
-			buf_addc(out, (char)c);
+			*o++ = (char)c;
 		}
 		col += w;
 		i++;
 	}
+	buf_add(out, chunk, (size_t)(o - chunk));
+	return 0;
 }
+
 
 /* A text part's content: cleaned UTF-8, quoted-printable. */
 static void
@@ -561,13 +628,12 @@ add_qp_body(struct buf *out, const char *text)
 	struct buf clean;
 	size_t len = strlen(text);
 
-	if (utf8_clean_span(text, len) == len) {	/* nothing to clean */
-		qp_encode(out, text, len);
+	if (qp_encode(out, text, len, true) == 0)
 		return;
-	}
+	/* not clean: cleaned, then encoded */
 	buf_init(&clean);
 	utf8_clean(&clean, text, len);
-	qp_encode(out, buf_str(&clean), clean.len);
+	qp_encode(out, buf_str(&clean), clean.len, false);
 	buf_release(&clean);
 }
 

@@ -117,6 +117,8 @@ esc_entities(struct buf *o, const char *s, size_t n, bool quotes)
 		unsigned char c = (unsigned char)s[i];
 		const char *rep = NULL;
 
+		if (c > '>' && c != 0x7f)	/* letters, UTF-8: most bytes */
+			continue;
 		switch (c) {
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
@@ -280,15 +282,13 @@ esc_json(struct buf *o, const char *s, size_t n)
 static void
 esc_none(struct buf *o, const char *s, size_t n)
 {
-	size_t i, run = 0;
+	const char *e = s + n, *z;
 
-	for (i = 0; i < n; i++) {
-		if (s[i] != '\0')
-			continue;
-		buf_add(o, s + run, i - run);
-		run = i + 1;
+	while ((z = memchr(s, '\0', (size_t)(e - s))) != NULL) {
+		buf_add(o, s, (size_t)(z - s));
+		s = z + 1;
 	}
-	buf_add(o, s + run, n - run);
+	buf_add(o, s, (size_t)(e - s));
 }
 
 void
@@ -777,31 +777,34 @@ xerr(struct exec *x, const struct render_tpl *t, const struct node *n,
 }
 
 static int
-emit(struct exec *x, const struct render_tpl *t, const struct node *n,
-    const char *s, size_t len)
+too_large(struct exec *x, const struct render_tpl *t, const struct node *n)
 {
 	char why[96];
 
-	if (len > x->max_out || x->out->len > x->max_out - len) {
-		snprintf(why, sizeof(why), "output larger than %zu bytes",
-		    x->max_out);
-		return xerr(x, t, n, why);
-	}
+	snprintf(why, sizeof(why), "output larger than %zu bytes", x->max_out);
+	return xerr(x, t, n, why);
+}
+
+static int
+emit(struct exec *x, const struct render_tpl *t, const struct node *n,
+    const char *s, size_t len)
+{
+	if (len > x->max_out || x->out->len > x->max_out - len)
+		return too_large(x, t, n);
 	buf_add(x->out, s, len);
 	return 0;
 }
 
-/* Find key (klen bytes) in object v; NULL when v is no object or lacks it. */
+/*
+ * Find key (klen bytes, no NUL: name_ok) in object v; NULL when v is no
+ * object or lacks it.
+ */
 static const json_t *
 get_key(const json_t *v, const char *key, size_t klen)
 {
-	char k[NAME_MAX_LEN + 1];
-
 	if (!json_is_object(v) || klen == 0 || klen > NAME_MAX_LEN)
 		return NULL;
-	memcpy(k, key, klen);
-	k[klen] = '\0';
-	return json_object_get(v, k);
+	return json_object_getn(v, key, klen);
 }
 
 /*
@@ -847,6 +850,23 @@ falsy(const json_t *v)
 	return false;
 }
 
+/* "%lld" of v, without printf. */
+static void
+add_integer(struct buf *b, long long v)
+{
+	char t[24], *p = t + sizeof(t);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	buf_add(b, p, (size_t)(t + sizeof(t) - p));
+}
+
 /* The text of a scalar: strings as is, numbers the shortest way. */
 static void
 scalar_text(const json_t *v, struct buf *b)
@@ -856,11 +876,15 @@ scalar_text(const json_t *v, struct buf *b)
 	if (json_is_string(v))
 		buf_add(b, json_string_value(v), json_string_length(v));
 	else if (json_is_integer(v))
-		buf_printf(b, "%lld", (long long)json_integer_value(v));
+		add_integer(b, (long long)json_integer_value(v));
 	else if (json_is_real(v)) {
+		char t[40];
+		int n;
+
 		d = json_real_value(v);
-		if (isfinite(d))
-			buf_printf(b, "%.15g", d);
+		if (isfinite(d) && (n = snprintf(t, sizeof(t), "%.15g", d)) > 0 &&
+		    (size_t)n < sizeof(t))
+			buf_add(b, t, (size_t)n);
 	} else if (json_is_true(v))
 		buf_adds(b, "true");
 	else if (json_is_false(v))
@@ -891,24 +915,43 @@ interpolate(struct exec *x, const struct render_tpl *t, const struct node *n)
 	const json_t *v = lookup(x, n->text, n->len);
 	enum render_escape esc = x->o->esc;
 	bool json = x->o->json || esc == RENDER_ESC_JSON;
+	const char *text;
+	size_t len, before;
 
 	if (v == NULL || json_is_null(v))
 		return 0;
-	buf_reset(&x->num);
-	value_text(v, &x->num);
-	if (x->num.len == 0)		/* an object, an empty list or string */
+	if (json_is_string(v)) {	/* the common case: no copy */
+		text = json_string_value(v);
+		len = json_string_length(v);
+	} else {
+		buf_reset(&x->num);
+		value_text(v, &x->num);
+		text = x->num.data;
+		len = x->num.len;
+	}
+	if (len == 0)		/* an object, an empty list or string */
 		return 0;
-	buf_reset(&x->tmp);
 	if (esc == RENDER_ESC_JSON || n->kind == N_RAW)
 		esc = RENDER_ESC_NONE;
+	if (!json) {
+		/* escaped straight into the output, then the cap checked */
+		before = x->out->len;
+		render_escape_append(x->out, text, len, esc);
+		if (x->out->len > x->max_out) {
+			x->out->len = before;
+			x->out->data[before] = '\0';
+			return too_large(x, t, n);
+		}
+		return 0;
+	}
+	buf_reset(&x->tmp);
 	if (json && esc != RENDER_ESC_NONE) {
 		buf_reset(&x->mid);
-		render_escape_append(&x->mid, x->num.data, x->num.len, esc);
+		render_escape_append(&x->mid, text, len, esc);
 		render_escape_append(&x->tmp, x->mid.data, x->mid.len,
 		    RENDER_ESC_JSON);
 	} else
-		render_escape_append(&x->tmp, x->num.data, x->num.len,
-		    json ? RENDER_ESC_JSON : esc);
+		render_escape_append(&x->tmp, text, len, RENDER_ESC_JSON);
 	return emit(x, t, n, x->tmp.data, x->tmp.len);
 }
 

@@ -737,45 +737,299 @@ store_add_matches(struct store *st, const struct store_new_match *m,
 	return added;
 }
 
+/*
+ * The hits JSON as store_hits_json writes it (an array of strings, no
+ * white space, escapes \" \\ and \u00XX of control bytes) into out,
+ * without building a jansson tree: false, out untouched, for anything
+ * else, which the caller leaves to jansson.
+ */
+static bool
+hits_read(const char *s, size_t len, struct strvec *out)
+{
+	const char *e = s + len;
+	struct strvec v;
+	struct buf b;
+
+	if (len < 2 || s[0] != '[' || e[-1] != ']')
+		return false;
+	strvec_init(&v);
+	buf_init(&b);
+	for (s++; s < e - 1; ) {
+		if (v.n > 0 && *s++ != ',')
+			goto fail;
+		if (s >= e - 1 || *s++ != '"')
+			goto fail;
+		buf_reset(&b);
+		for (;;) {
+			const char *q = s;
+			unsigned c;
+
+			while (q < e && *q != '"' && *q != '\\' &&
+			    (unsigned char)*q >= 0x20)
+				q++;
+			buf_add(&b, s, (size_t)(q - s));
+			s = q;
+			if (s >= e || (unsigned char)*s < 0x20)
+				goto fail;
+			if (*s++ == '"')
+				break;
+			if (s >= e)
+				goto fail;
+			if (*s == '"' || *s == '\\') {
+				buf_addc(&b, *s++);
+				continue;
+			}
+			/* \u00XX, XX a control byte and not NUL */
+			if (e - s < 5 || memcmp(s, "u00", 3) != 0)
+				goto fail;
+			c = 0;
+			for (int k = 3; k < 5; k++) {
+				char h = s[k];
+
+				c <<= 4;
+				if (h >= '0' && h <= '9')
+					c |= (unsigned)(h - '0');
+				else if (h >= 'a' && h <= 'f')
+					c |= (unsigned)(h - 'a' + 10);
+				else
+					goto fail;
+			}
+			if (c == 0 || c >= 0x20)
+				goto fail;
+			buf_addc(&b, (char)c);
+			s += 5;
+		}
+		if (!utf8_valid(buf_str(&b), b.len))
+			goto fail;
+		strvec_push_take(&v, b.data ? buf_detach(&b) : xstrdup(""));
+	}
+	buf_release(&b);
+	for (size_t i = 0; i < v.n; i++)
+		strvec_push_take(out, v.v[i]);
+	free(v.v);
+	return true;
+fail:
+	buf_release(&b);
+	strvec_release(&v);
+	return false;
+}
+
+/* The hits JSON h (len bytes) into out: our own form fast, else jansson. */
+static void
+hits_parse(const char *h, size_t len, struct strvec *out)
+{
+	json_t *a, *v;
+	size_t i;
+
+	if (h != NULL && hits_read(h, len, out))
+		return;
+	a = json_loads(h ? h : "", 0, NULL);
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			strvec_push(out, json_string_value(v));
+	json_decref(a);
+}
+
+/* One paper's pending matches, grouped: what store_pending returns. */
+struct pend {
+	char		*paper;
+	char		*hits;		/* JSON, of the row that was matched first */
+	size_t		 hits_len;
+	double		 score;		/* the best */
+	long long	 matched;	/* the first */
+};
+
+/* (score a, id a) before b: better score first, then by id. */
+static bool
+ranks_before(double sa, const char *a, double sb, const char *b)
+{
+	if (sa != sb)
+		return sa > sb;
+	return strcmp(a, b) < 0;
+}
+
+static bool
+pend_before(const struct pend *a, const struct pend *b)
+{
+	return ranks_before(a->score, a->paper, b->score, b->paper);
+}
+
+static int
+pend_cmp(const void *a, const void *b)
+{
+	const struct pend *x = a, *y = b;
+
+	return pend_before(x, y) ? -1 : pend_before(y, x) ? 1 : 0;
+}
+
+/* Sift v[i] down the heap of n whose root (v[0]) ranks last. */
+static void
+pend_sift(struct pend *v, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, w = i;
+		struct pend t;
+
+		if (l < n && pend_before(&v[w], &v[l]))
+			w = l;
+		if (r < n && pend_before(&v[w], &v[r]))
+			w = r;
+		if (w == i)
+			return;
+		t = v[i];
+		v[i] = v[w];
+		v[w] = t;
+		i = w;
+	}
+}
+
+static void
+pend_up(struct pend *v, size_t i)
+{
+	while (i > 0) {
+		size_t up = (i - 1) / 2;
+		struct pend t;
+
+		if (!pend_before(&v[up], &v[i]))
+			return;
+		t = v[i];
+		v[i] = v[up];
+		v[up] = t;
+		i = up;
+	}
+}
+
+static void
+pend_release(struct pend *p)
+{
+	free(p->paper);
+	free(p->hits);
+}
+
+struct pend_set {
+	struct pend	*v;
+	size_t		 n, cap;
+	size_t		 limit;		/* 0: all; else a heap of the best */
+};
+
+/* Offer one paper's group (its strings are copied if it is kept). */
+static void
+pend_offer(struct pend_set *ps, const char *paper, const struct buf *hits,
+    double score, long long matched)
+{
+	struct pend k;
+
+	if (ps->limit > 0 && ps->n == ps->limit &&
+	    !ranks_before(score, paper, ps->v[0].score, ps->v[0].paper))
+		return;			/* not among the best */
+	k.paper = xstrdup(paper);
+	k.hits = xstrndup(buf_str(hits), hits->len);
+	k.hits_len = hits->len;		/* no NUL in it: strlen */
+	k.score = score;
+	k.matched = matched;
+	if (ps->limit > 0 && ps->n == ps->limit) {
+		pend_release(&ps->v[0]);
+		ps->v[0] = k;
+		pend_sift(ps->v, ps->n, 0);
+		return;
+	}
+	if (ps->n == ps->cap) {
+		ps->cap = ps->cap ? ps->cap * 2 : 32;
+		ps->v = xreallocarray(ps->v, ps->cap, sizeof(*ps->v));
+	}
+	ps->v[ps->n++] = k;
+	if (ps->limit > 0)
+		pend_up(ps->v, ps->n - 1);
+}
+
+/*
+ * The rows come in key order (paper, version) and are grouped here, not by
+ * SQL: GROUP BY, HAVING and ORDER BY .. LIMIT cost several times the scan.
+ * Same result as "SELECT paper, max(score), hits, min(matched) .. GROUP BY
+ * paper HAVING max(score) >= min_score ORDER BY max(score) DESC, paper
+ * LIMIT limit": SQLite takes the bare column (hits) from the first row
+ * that has the min(matched), the last min/max of that query.
+ */
 int
 store_pending(struct store *st, const char *sub, double min_score,
     size_t limit, struct store_match **out, size_t *n, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = cached(st, Q_PENDING, "SELECT paper, max(score), "
-	    "hits, min(matched) FROM matches WHERE sub=?1 AND digest IS NULL "
-	    "GROUP BY paper HAVING max(score) >= ?2 ORDER BY max(score) DESC, "
-	    "paper LIMIT ?3", err, errlen);
-	size_t cap = 0;
+	sqlite3_stmt *s = cached(st, Q_PENDING, "SELECT paper, score, hits, "
+	    "matched FROM matches WHERE sub=?1 AND digest IS NULL "
+	    "ORDER BY paper, version", err, errlen);
+	struct pend_set ps = { NULL, 0, 0, limit };
+	struct buf paper, hits;
+	double best = 0;
+	long long first = 0;
+	bool have = false;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (s == NULL)
 		return -1;
 	bind_str(s, 1, sub);
-	sqlite3_bind_double(s, 2, min_score);
-	sqlite3_bind_int64(s, 3, limit > 0 ? (long long)limit : -1);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		struct store_match *m;
-		json_t *a, *v;
-		size_t i;
+	buf_init(&paper);
+	buf_init(&hits);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		double score = sqlite3_column_double(s, 1);
+		long long matched = sqlite3_column_int64(s, 3);
+		const char *h;
+		size_t idlen;
 
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xreallocarray(*out, cap, sizeof(**out));
+		/* up to a NUL, as the copies of the old query were (and
+		   strlen is cheaper than one more sqlite3_column_ call) */
+		if (id == NULL)
+			id = "";
+		idlen = strlen(id);
+		if (have && idlen == paper.len &&
+		    memcmp(id, buf_str(&paper), idlen) == 0) {
+			if (score > best)
+				best = score;
+			if (matched >= first)
+				continue;
+		} else {
+			if (have && best >= min_score)
+				pend_offer(&ps, buf_str(&paper), &hits, best,
+				    first);
+			buf_reset(&paper);
+			buf_add(&paper, id, idlen);
+			best = score;
+			have = true;
 		}
-		m = &(*out)[(*n)++];
-		m->paper = col_str(s, 0);
-		m->score = sqlite3_column_double(s, 1);
-		strvec_init(&m->hits);
-		a = json_loads((const char *)sqlite3_column_text(s, 2), 0, NULL);
-		json_array_foreach(a, i, v)
-			if (json_is_string(v))
-				strvec_push(&m->hits, json_string_value(v));
-		json_decref(a);
-		m->matched = sqlite3_column_int64(s, 3);
+		first = matched;
+		buf_reset(&hits);
+		if ((h = (const char *)sqlite3_column_text(s, 2)) != NULL)
+			buf_add(&hits, h, strlen(h));
 	}
 	sqlite3_reset(s);
+	if (rc == SQLITE_DONE && have && best >= min_score)
+		pend_offer(&ps, buf_str(&paper), &hits, best, first);
+	buf_release(&paper);
+	buf_release(&hits);
+	if (rc != SQLITE_DONE) {
+		for (size_t i = 0; i < ps.n; i++)
+			pend_release(&ps.v[i]);
+		free(ps.v);
+		return db_err(st, err, errlen, "database: pending matches");
+	}
+	if (ps.n > 1)
+		qsort(ps.v, ps.n, sizeof(*ps.v), pend_cmp);
+	*out = xcalloc(ps.n + 1, sizeof(**out));
+	for (size_t i = 0; i < ps.n; i++) {
+		struct store_match *m = &(*out)[i];
+
+		m->paper = ps.v[i].paper;
+		m->score = ps.v[i].score;
+		m->matched = ps.v[i].matched;
+		strvec_init(&m->hits);
+		hits_parse(ps.v[i].hits, ps.v[i].hits_len, &m->hits);
+		free(ps.v[i].hits);
+	}
+	*n = ps.n;
+	free(ps.v);
 	return 0;
 }
 
@@ -808,30 +1062,26 @@ store_count_digests(struct store *st)
 }
 
 /*
- * One pass over sub's pending matches: those of papers (a JSON array of
- * their ids) go to digest, the others are handled without one.
+ * sub's pending matches of papers go to digest (a seek each), then the
+ * others are handled without one (what store_drop_pending does).
  */
 static int
 assign(struct store *st, const char *sub, const char *const *papers,
     size_t n, long long digest, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = cached(st, Q_ASSIGN, "UPDATE matches SET digest="
-	    "CASE WHEN paper IN (SELECT value FROM json_each(?3)) THEN ?1 "
-	    "ELSE 0 END WHERE sub=?2 AND digest IS NULL", err, errlen);
-	struct buf ids;
-	int rc;
+	sqlite3_stmt *s = cached(st, Q_ASSIGN, "UPDATE matches SET digest=?1 "
+	    "WHERE sub=?2 AND paper=?3 AND digest IS NULL", err, errlen);
 
 	if (s == NULL)
 		return -1;
-	buf_init(&ids);
-	store_hits_json(papers, n, &ids);
-	sqlite3_bind_int64(s, 1, digest);
-	bind_str(s, 2, sub);
-	sqlite3_bind_text(s, 3, buf_str(&ids), (int)ids.len, SQLITE_STATIC);
-	rc = step_reset(st, s, err, errlen);
-	sqlite3_clear_bindings(s);
-	buf_release(&ids);
-	return rc;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(s, 1, digest);
+		bind_str(s, 2, sub);
+		bind_str(s, 3, papers[i]);
+		if (step_reset(st, s, err, errlen) == -1)
+			return -1;
+	}
+	return store_drop_pending(st, sub, err, errlen);
 }
 
 long long

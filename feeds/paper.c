@@ -846,6 +846,18 @@ pjr_string(struct pjr *r, char **out)
 		const char *run = r->p;
 		unsigned char c;
 
+		/* eight plain bytes at once: ASCII, no control, '"' or '\\' */
+		while (r->end - r->p >= 8) {
+			uint64_t w;
+
+			memcpy(&w, r->p, 8);
+			if ((w & SWAR_REP(0x80)) != 0 ||
+			    ((w - SWAR_REP(0x20)) & ~w & SWAR_REP(0x80)) != 0 ||
+			    swar_zero_bytes(w ^ SWAR_REP('"')) != 0 ||
+			    swar_zero_bytes(w ^ SWAR_REP('\\')) != 0)
+				break;
+			r->p += 8;
+		}
 		while (r->p < r->end && (c = (unsigned char)*r->p) >= 0x20 &&
 		    c < 0x80 && c != '"' && c != '\\')
 			r->p++;

@@ -1133,6 +1133,81 @@ test_sort_and_subject(void **state)
 		paper_free(p[i]);
 }
 
+/* Parts of d in format, joined with a separator line. */
+static char *
+render_all(struct digest_renderer *r, const struct digest *d,
+    const char *format, struct digest_pcache *const *caches)
+{
+	struct strvec parts;
+	struct buf b;
+	char err[512];
+	size_t i;
+
+	strvec_init(&parts);
+	assert_int_equal(digest_render_cached(r, d, format, NULL, caches,
+	    &parts, err, sizeof(err)), 0);
+	buf_init(&b);
+	for (i = 0; i < parts.n; i++) {
+		buf_adds(&b, parts.v[i]);
+		buf_adds(&b, "\n----\n");
+	}
+	strvec_release(&parts);
+	return buf_detach(&b);
+}
+
+/*
+ * The per-paper caches change nothing: every format, cold and warm, and
+ * a second digest of the same papers in another order with other hits
+ * and scores (what comes from the digest is never taken from the cache).
+ */
+static void
+test_render_cached(void **state)
+{
+	static const char *const other_hits[] = { "title:agent", "model*" };
+	struct fixture *f = *state;
+	size_t n = f->d.n_items, i, k;
+	struct digest_pcache **c = xcalloc(n, sizeof(*c));
+	struct digest_pcache **rc = xcalloc(n, sizeof(*rc));
+	struct digest_item *rev = xcalloc(n, sizeof(*rev));
+	struct digest d2 = f->d;
+
+	for (i = 0; i < n; i++) {
+		c[i] = digest_pcache_new();
+		rev[i] = f->items[n - 1 - i];
+		rev[i].score = (double)i / 3.0;
+		rev[i].hits = i % 2 ? other_hits : NULL;
+		rev[i].n_hits = i % 2 ? 2 : 0;
+		rc[i] = c[n - 1 - i];
+	}
+	d2.items = rev;
+	d2.subscription = "other";
+	for (k = 0; digest_formats[k] != NULL; k++) {
+		const char *fmt = digest_formats[k];
+		char *plain = render_all(f->r, &f->d, fmt, NULL);
+		char *cold = render_all(f->r, &f->d, fmt, c);
+		char *warm = render_all(f->r, &f->d, fmt, c);
+		char *plain2 = render_all(f->r, &d2, fmt, NULL);
+		char *warm2 = render_all(f->r, &d2, fmt, rc);
+
+		assert_true(strlen(plain) > 500);
+		assert_string_equal(cold, plain);
+		assert_string_equal(warm, plain);
+		assert_string_equal(warm2, plain2);
+		assert_string_not_equal(plain2, plain);
+		free(plain);
+		free(cold);
+		free(warm);
+		free(plain2);
+		free(warm2);
+	}
+	for (i = 0; i < n; i++)
+		digest_pcache_free(c[i]);
+	digest_pcache_free(NULL);
+	free(c);
+	free(rc);
+	free(rev);
+}
+
 int
 main(void)
 {
@@ -1170,6 +1245,8 @@ main(void)
 		    setup_hf, teardown),
 		cmocka_unit_test(test_empty_digest),
 		cmocka_unit_test(test_sort_and_subject),
+		cmocka_unit_test_setup_teardown(test_render_cached,
+		    setup_hf_hostile, teardown),
 	};
 	const char *t = getenv("TEMPLATES");
 

@@ -417,6 +417,153 @@ test_outbox_bodies(void **state)
 }
 
 /* Several matches to a statement: as if added one by one. */
+/*
+ * The hits of a pending match read back the same whatever wrote the JSON:
+ * store_hits_json's own form (read without jansson), and any other valid
+ * JSON (white space, other escapes, non-strings skipped); what is not a
+ * valid array of valid UTF-8 strings gives no hits.
+ */
+static void
+test_pending_hits_forms(void **state)
+{
+	static const struct {
+		const char	*json;
+		size_t		 n;
+		const char	*v[3];
+	} c[] = {
+		{ "[\"plain\",\"Ma\xc5\x82gorzata\"]", 2,
+		    { "plain", "Ma\xc5\x82gorzata" } },
+		{ "[\"q\\\"b\\\\s\",\"c\\u0001d\"]", 2, { "q\"b\\s", "c\x01" "d" } },
+		{ "[]", 0, { NULL } },
+		{ "[ \"sp\" , \"x\" ]", 2, { "sp", "x" } },
+		{ "[\"a\\/b\\n\",\"caf\\u00e9\"]", 2, { "a/b\n", "caf\xc3\xa9" } },
+		{ "[\"x\",1,\"y\"]", 2, { "x", "y" } },
+		{ "[\"\\u0000\"]", 0, { NULL } },
+		{ "[\"\xff\"]", 0, { NULL } },
+		{ "[\"open]", 0, { NULL } },
+		{ "[\"a\",]", 0, { NULL } },
+		{ "not json", 0, { NULL } },
+	};
+	const char *tricky[] = { "tab\there", "quote\"back\\slash", "\x01" };
+	const size_t nc = sizeof(c) / sizeof(c[0]);
+	struct store *st = open_db();
+	struct store_new_match m[16];
+	struct store_match *pm;
+	char ids[16][16], err[256];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < nc; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "2502.%05zu", 20000 + i);
+		m[i].sub = "forms";
+		m[i].paper = ids[i];
+		m[i].version = 0;
+		m[i].score = (double)(100 - i);	/* read back in this order */
+		m[i].hits_json = c[i].json;
+	}
+	assert_int_equal(store_add_matches(st, m, nc, 10, err, sizeof(err)),
+	    (long long)nc);
+	assert_int_equal(store_pending(st, "forms", 0, 0, &pm, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, nc);
+	for (size_t i = 0; i < nc; i++) {
+		assert_string_equal(pm[i].paper, ids[i]);
+		assert_int_equal(pm[i].hits.n, c[i].n);
+		for (size_t k = 0; k < c[i].n; k++)
+			assert_string_equal(pm[i].hits.v[k], c[i].v[k]);
+	}
+	store_matches_free(pm, n);
+	/* and what store_add_match writes comes back as it went in */
+	assert_int_equal(store_add_match(st, "own", "2502.00001", 0, 1.0,
+	    tricky, 3, 10, err, sizeof(err)), 1);
+	assert_int_equal(store_pending(st, "own", 0, 0, &pm, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pm[0].hits.n, 3);
+	for (size_t k = 0; k < 3; k++)
+		assert_string_equal(pm[0].hits.v[k], tricky[k]);
+	store_matches_free(pm, n);
+	store_close(st);
+}
+
+/*
+ * A paper's versions are one pending match: its best score, the time and
+ * hits of its version matched first (the first in version order when
+ * several were matched at once), as the GROUP BY query that came before
+ * returned them; min_score, then the best limit of them, best first.
+ */
+static void
+test_pending_versions(void **state)
+{
+	static const struct {
+		const char	*paper;
+		int		 version;
+		double		 score;
+		const char	*hits;
+		long long	 matched;
+	} r[] = {
+		{ "A", 1, 1.0, "[\"a1\"]", 20 },
+		{ "A", 2, 5.0, "[\"a2\"]", 10 },
+		{ "A", 3, 3.0, "[\"a3\"]", 10 },
+		{ "B", 1, 4.0, "[\"b1\"]", 5 },
+		{ "B", 2, 2.0, "[\"b2\"]", 30 },
+		{ "C", 1, 0.5, "[\"c1\"]", 1 },
+	};
+	struct store *st = open_db();
+	struct store_new_match m[40];
+	struct store_match *pm, *all;
+	char ids[40][16], err[256];
+	size_t n, n_all;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		struct store_new_match one = { "ver", r[i].paper, r[i].version,
+		    r[i].score, r[i].hits };
+
+		assert_int_equal(store_add_matches(st, &one, 1, r[i].matched,
+		    err, sizeof(err)), 1);
+	}
+	assert_int_equal(store_pending(st, "ver", 1.0, 0, &pm, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(pm[0].paper, "A");
+	assert_true(pm[0].score == 5.0);
+	assert_int_equal(pm[0].matched, 10);
+	assert_int_equal(pm[0].hits.n, 1);
+	assert_string_equal(pm[0].hits.v[0], "a2");
+	assert_string_equal(pm[1].paper, "B");
+	assert_true(pm[1].score == 4.0);
+	assert_int_equal(pm[1].matched, 5);
+	assert_string_equal(pm[1].hits.v[0], "b1");
+	store_matches_free(pm, n);
+
+	/* the best 10 of 40, ties by id: the first 10 of them all */
+	for (size_t i = 0; i < 40; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "2502.%05zu", 30000 + i * 7 % 40);
+		m[i] = (struct store_new_match){ "many", ids[i], 0,
+		    (double)(i % 7), "[]" };
+	}
+	assert_int_equal(store_add_matches(st, m, 40, 10, err, sizeof(err)),
+	    40);
+	assert_int_equal(store_pending(st, "many", 0, 0, &all, &n_all, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n_all, 40);
+	for (size_t i = 1; i < n_all; i++)
+		assert_true(all[i - 1].score > all[i].score ||
+		    (all[i - 1].score == all[i].score &&
+		    strcmp(all[i - 1].paper, all[i].paper) < 0));
+	assert_int_equal(store_pending(st, "many", 2.0, 10, &pm, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 10);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(pm[i].paper, all[i].paper);
+		assert_true(pm[i].score == all[i].score);
+	}
+	store_matches_free(pm, n);
+	store_matches_free(all, n_all);
+	store_close(st);
+}
+
 static void
 test_add_matches(void **state)
 {
@@ -629,6 +776,8 @@ main(void)
 		cmocka_unit_test(test_outbox_bodies),
 		cmocka_unit_test(test_savepoints),
 		cmocka_unit_test(test_add_matches),
+		cmocka_unit_test(test_pending_hits_forms),
+		cmocka_unit_test(test_pending_versions),
 		cmocka_unit_test(test_feed_state_and_reopen),
 		cmocka_unit_test(test_open_errors),
 	};
