@@ -715,13 +715,16 @@ store_add_matches(struct store *st, const struct store_new_match *m,
 		for (size_t i = 0; i < k; i++) {
 			int c = (int)i * 6;
 
-			sqlite3_bind_text(s, c + 1, m[i].sub, -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, c + 2, m[i].paper, -1,
-			    SQLITE_STATIC);
+			/* lengths given: SQLite would count them a byte at a
+			   time */
+			sqlite3_bind_text(s, c + 1, m[i].sub,
+			    (int)strlen(m[i].sub), SQLITE_STATIC);
+			sqlite3_bind_text(s, c + 2, m[i].paper,
+			    (int)strlen(m[i].paper), SQLITE_STATIC);
 			sqlite3_bind_int(s, c + 3, m[i].version);
 			sqlite3_bind_double(s, c + 4, m[i].score);
-			sqlite3_bind_text(s, c + 5, m[i].hits_json, -1,
-			    SQLITE_STATIC);
+			sqlite3_bind_text(s, c + 5, m[i].hits_json,
+			    (int)strlen(m[i].hits_json), SQLITE_STATIC);
 			sqlite3_bind_int64(s, c + 6, now);
 		}
 		rc = sqlite3_step(s);
