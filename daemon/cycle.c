@@ -449,10 +449,10 @@ announce_wanted(const struct conf_source *cs, const struct paper *p)
  * at once; subscriptions go in name order, the table's.
  *
  * A row is 16 bytes, in a list of chunks per subscription: its paper is an
- * index into the papers being ingested (whose ids live until the end), its
- * hits an index into the distinct hit lists of the batch (few: the same
- * terms hit many papers), each written out as JSON once. So 262,144 rows
- * take about 4.5 MB.
+ * index into the papers being ingested (their ids are copied together),
+ * its hits an index into the distinct hit lists of the batch (few: the
+ * same terms hit many papers), each written out as JSON once. So 262,144
+ * rows take about 4.5 MB.
  */
 #define MATCH_BATCH_ROWS 262144	/* rows held before they are added */
 #define MATCH_CHUNK_ROWS 15	/* rows of a chunk: 248 bytes */
@@ -479,8 +479,14 @@ struct hit_set {
 };
 
 struct match_batch {
-	const struct paper_list	*papers;
 	int			*version;	/* by paper: the merged one's */
+	uint32_t		*id;		/* by paper: offset in ids, or
+						   UINT32_MAX */
+	struct buf		 ids;		/* ids of the papers with rows,
+						   NUL after each: read in
+						   order when added, where
+						   the papers' own are spread
+						   over the heap */
 	size_t			 n;		/* rows */
 	size_t			 n_subs;
 	uint32_t		*head;		/* by sub: first, last chunk */
@@ -504,7 +510,7 @@ struct match_ctx {
 	struct cycle		*cy;
 	const char		*source;
 	const struct paper	*paper;
-	uint32_t		 paper_i;	/* its index in batch->papers */
+	uint32_t		 paper_i;	/* its index in the papers */
 	bool			 fresh;
 	bool			 newer;
 	long long		 now;
@@ -637,6 +643,11 @@ on_match(const struct match_result *r, void *arg)
 			.score = r->score,
 		};
 
+		if (mb->id[mc->paper_i] == UINT32_MAX) {
+			mb->id[mc->paper_i] = (uint32_t)mb->ids.len;
+			buf_add(&mb->ids, mc->paper->id,
+			    strlen(mc->paper->id) + 1);
+		}
 		batch_add(mb, r->sub, &w);
 		return;
 	}
@@ -668,8 +679,10 @@ batch_init(struct match_batch *mb, const struct conf *c,
 	struct sub_ref *refs;
 
 	memset(mb, 0, sizeof(*mb));
-	mb->papers = papers;
 	mb->version = xcalloc(papers->n + 1, sizeof(*mb->version));
+	mb->id = xreallocarray(NULL, papers->n + 1, sizeof(*mb->id));
+	memset(mb->id, 0xff, (papers->n + 1) * sizeof(*mb->id));
+	buf_init(&mb->ids);
 	mb->n_subs = c->n_subs;
 	mb->head = xcalloc(c->n_subs + 1, sizeof(*mb->head));
 	mb->tail = xcalloc(c->n_subs + 1, sizeof(*mb->tail));
@@ -707,7 +720,7 @@ batch_flush(struct match_ctx *mc)
 				    &mb->chunks[c].rows[j];
 
 				v[k].sub = sub->name;
-				v[k].paper = mb->papers->v[w->paper]->id;
+				v[k].paper = mb->ids.data + mb->id[w->paper];
 				v[k].version = sub->replacements ?
 				    mb->version[w->paper] : 0;
 				v[k].score = w->score;
@@ -741,6 +754,8 @@ static void
 batch_release(struct match_batch *mb)
 {
 	free(mb->version);
+	free(mb->id);
+	buf_release(&mb->ids);
 	free(mb->head);
 	free(mb->tail);
 	free(mb->by_name);
