@@ -199,60 +199,77 @@ fold_wide(uint32_t cp, char *out, size_t *n)
 	return fold_keep(cp, out, n);
 }
 
+/* ASCII: the small letter or digit, ' ' for a separator (ascii_fold). */
+static const unsigned char ascii_fold_sp[128] = {
+	' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+	' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+	' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+	' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+	'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ' ', ' ',
+	' ', ' ', ' ', ' ', ' ', 'a', 'b', 'c', 'd', 'e', 'f', 'g',
+	'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's',
+	't', 'u', 'v', 'w', 'x', 'y', 'z', ' ', ' ', ' ', ' ', ' ',
+	' ', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k',
+	'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w',
+	'x', 'y', 'z', ' ', ' ', ' ', ' ', ' ',
+};
+
 /*
  * Normalise s into dst, which has room for len + 3 bytes: the output never
  * grows (every space stands for at least one separator byte, every folded
  * letter is at most as long as its UTF-8 form), pad adds a space at both
  * ends, and a NUL follows.  Returns the bytes written (without the NUL).
+ *
+ * Every separator is written as a space, and a space after a space (or at
+ * the start) is taken back, so ASCII text goes through without branches;
+ * the last space, if any, is dropped at the end.
  */
 static size_t
 norm_into(const char *s, size_t len, char *dst, bool pad)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, o = 0, n, k = 0;
-	bool started = false, sep = false;	/* sep: a space is due */
-	unsigned char c;
+	size_t i = 0, o = 0, n, k = 0, start;
+	unsigned char c, last = ' ';
 	uint32_t cp;
 	char tmp[4];
 
 	if (pad)
 		dst[o++] = ' ';
+	start = o;
 	while (i < len) {
 		if (u[i] < 0x80) {
-			if ((c = ascii_fold[u[i++]]) == 0) {
-				sep = started;
-				continue;
-			}
-			if (sep)
-				dst[o++] = ' ';
-			sep = false;
-			started = true;
-			dst[o++] = (char)c;
+			c = ascii_fold_sp[u[i++]];
+			dst[o] = (char)c;
+			o += (c != ' ') | (last != ' ');
+			last = c;
 			continue;
 		}
 		if ((n = utf8_decode(s + i, len - i, &cp)) == 0) {
 			i++;
-			sep = started;
+			dst[o] = ' ';
+			o += last != ' ';
+			last = ' ';
 			continue;
 		}
 		i += n;
 		switch (fold_wide(cp, tmp, &k)) {
 		case FOLD_SEP:
-			sep = started;
+			dst[o] = ' ';
+			o += last != ' ';
+			last = ' ';
 			break;
 		case FOLD_DROP:
 			break;
 		case FOLD_WORD:
-			if (sep)
-				dst[o++] = ' ';
-			sep = false;
-			started = true;
 			memcpy(dst + o, tmp, k);
 			o += k;
+			last = (unsigned char)tmp[k - 1];
 			break;
 		}
 	}
-	if (pad && started)
+	if (o > start && last == ' ')
+		o--;				/* the separators at the end */
+	if (pad && o > start)
 		dst[o++] = ' ';
 	dst[o] = '\0';
 	return o;
