@@ -21,6 +21,7 @@
 
 /* Statements run once per subscription or digest: prepared once. */
 enum store_q {
+	Q_PAPER_ADD,
 	Q_SUB_FIRST, Q_SUB_ADD, Q_SUB_LAST, Q_SUB_SET_LAST, Q_PENDING,
 	Q_ASSIGN, Q_DIGEST_ADD, Q_DROP_PENDING,
 	Q_OUTBOX_ADD, Q_OUTBOX_DUE, Q_OUTBOX_GET, Q_OUTBOX_FAILED, Q_MAX
@@ -472,15 +473,33 @@ store_get_paper(struct store *st, const char *id)
 	return p;
 }
 
+/* Step a paper statement (its JSON bound without a copy), then reset it. */
+static int
+put_step(sqlite3_stmt *s, const struct paper *m, long long now,
+    const struct buf *json)
+{
+	int rc;
+
+	sqlite3_bind_text(s, 1, m->id, (int)strlen(m->id), SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, m->version);
+	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_text(s, 4, json->data, (int)json->len, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);	/* no pointer to the JSON left */
+	return rc;
+}
+
 int
 store_put_paper(struct store *st, const struct paper *p, const char *source,
     long long now, struct paper **merged, bool *fresh, bool *newer,
     char *err, size_t errlen)
 {
 	struct paper *old = store_get_paper(st, p->id), *m;
+	sqlite3_stmt *add = NULL;
 	struct buf json;
 	bool changed = true;
-	int rc;
+	int rc = SQLITE_CONSTRAINT;	/* not added yet */
 
 	*fresh = old == NULL || !strvec_contains(&old->sources, source);
 	*newer = old != NULL && p->version > old->version;
@@ -500,14 +519,19 @@ store_put_paper(struct store *st, const struct paper *p, const char *source,
 	}
 	buf_init(&json);
 	paper_to_json(m, &json);
-	sqlite3_reset(st->put_paper);
-	bind_str(st->put_paper, 1, m->id);
-	sqlite3_bind_int(st->put_paper, 2, m->version);
-	sqlite3_bind_int64(st->put_paper, 3, now);
-	sqlite3_bind_text(st->put_paper, 4, json.data, (int)json.len,
-	    SQLITE_TRANSIENT);
-	rc = sqlite3_step(st->put_paper);
-	sqlite3_reset(st->put_paper);
+	/*
+	 * A new paper: a plain INSERT, without the first_seen lookup and the
+	 * REPLACE.  It fails only on a row whose JSON could not be read,
+	 * which the INSERT OR REPLACE below then replaces as it always did.
+	 */
+	if (old == NULL && (add = cached(st, Q_PAPER_ADD, "INSERT INTO "
+	    "papers(id, version, first_seen, changed, json) VALUES(?1, ?2, "
+	    "?3, ?3, ?4)", err, errlen)) != NULL)
+		rc = put_step(add, m, now, &json);
+	if (rc == SQLITE_CONSTRAINT) {
+		sqlite3_reset(st->put_paper);
+		rc = put_step(st->put_paper, m, now, &json);
+	}
 	buf_release(&json);
 	if (rc != SQLITE_DONE) {
 		paper_free(m);
