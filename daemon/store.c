@@ -17,7 +17,7 @@
 
 #define STORE_SCHEMA_VERSION	1
 
-#define STORE_MATCH_ROWS	16	/* rows of one multi-row INSERT */
+#define STORE_MATCH_ROWS	64	/* rows of one multi-row INSERT */
 
 /* Statements run once per subscription or digest: prepared once. */
 enum store_q {
@@ -712,8 +712,12 @@ add_matches_stmt(struct store *st, size_t k, char *err, size_t errlen)
 	buf_init(&sql);
 	buf_adds(&sql, "INSERT OR IGNORE INTO matches(sub, paper, version, "
 	    "score, hits, matched) VALUES");
-	for (size_t i = 0; i < k; i++)
-		buf_adds(&sql, i ? ",(?,?,?,?,?,?)" : "(?,?,?,?,?,?)");
+	for (size_t i = 0; i < k; i++) {	/* ?1: matched, of every row */
+		size_t c = 2 + i * 5;
+
+		buf_printf(&sql, "%s(?%zu,?%zu,?%zu,?%zu,?%zu,?1)", i ? "," :
+		    "", c, c + 1, c + 2, c + 3, c + 4);
+	}
 	if (sqlite3_prepare_v3(st->db, buf_str(&sql), -1,
 	    SQLITE_PREPARE_PERSISTENT, &st->add_matches[k], NULL) != SQLITE_OK) {
 		st->add_matches[k] = NULL;
@@ -736,8 +740,9 @@ store_add_matches(struct store *st, const struct store_new_match *m,
 
 		if (s == NULL)
 			return -1;
+		sqlite3_bind_int64(s, 1, now);
 		for (size_t i = 0; i < k; i++) {
-			int c = (int)i * 6;
+			int c = 1 + (int)i * 5;
 
 			/* lengths given: SQLite would count them a byte at a
 			   time */
@@ -749,7 +754,6 @@ store_add_matches(struct store *st, const struct store_new_match *m,
 			sqlite3_bind_double(s, c + 4, m[i].score);
 			sqlite3_bind_text(s, c + 5, m[i].hits_json,
 			    (int)strlen(m[i].hits_json), SQLITE_STATIC);
-			sqlite3_bind_int64(s, c + 6, now);
 		}
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
