@@ -213,8 +213,13 @@ store_open(const char *path, char *err, size_t errlen)
 
 	if (create_private(path, err, errlen) == -1)
 		goto fail;
+	/*
+	 * One thread uses a connection: no mutex around every SQLite call
+	 * (FULLMUTEX took and released one for each bind, step and column,
+	 * about 3 % of the instructions of an ingest).
+	 */
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database '%s': %s", path,
 		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
