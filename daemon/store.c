@@ -523,6 +523,9 @@ store_put_paper(struct store *st, const struct paper *p, const char *source,
 		return 0;
 	}
 	buf_init(&json);
+	/* the long texts and some room for the rest: one allocation */
+	buf_reserve(&json, 1024 + (m->summary ? strlen(m->summary) : 0) +
+	    (m->title ? strlen(m->title) : 0) + m->n_authors * 64);
 	paper_to_json(m, &json);
 	/*
 	 * A new paper: a plain INSERT, without the first_seen lookup and the
