@@ -769,6 +769,8 @@ struct matcher {
 	size_t		 n_term_subs;	/* term_subs[tsub_first[t]..[t+1]) */
 	struct smap	 keys;		/* kind, '*' or '=', key -> term */
 	struct smap	 au, au_pre, cat, cat_pre, src, src_pre; /* -> links */
+	struct smap	 au_last, au_pre_last;	/* the last names (stems)
+						   of au, au_pre's keys */
 	struct links	 links;
 	struct ac	 ac;
 	size_t		 n_patterns;
@@ -908,6 +910,8 @@ add_author(struct matcher *m, struct term *tm, const char *norm,
 	last = sp != NULL ? sp + 1 : norm;
 	if (prefix && (size_t)(norm + n - last) > m->au_pre_max)
 		m->au_pre_max = (size_t)(norm + n - last);
+	smap_put(prefix ? &m->au_pre_last : &m->au_last, last,
+	    (size_t)(norm + n - last));
 	if (sp == NULL) {
 		author_key(&m->akey, last, n, '\0', NULL, 0);
 	} else {
@@ -1347,6 +1351,8 @@ match_free(struct matcher *m)
 	smap_release(&m->keys);
 	smap_release(&m->au);
 	smap_release(&m->au_pre);
+	smap_release(&m->au_last);
+	smap_release(&m->au_pre_last);
 	smap_release(&m->cat);
 	smap_release(&m->cat_pre);
 	smap_release(&m->src);
@@ -1480,6 +1486,10 @@ author_keys(struct matcher *m, const struct smap *map, const char *last,
 {
 	size_t i = 0, tl;
 
+	/* every key starts with a last name: none can hit without it */
+	if (smap_find(map == &m->au ? &m->au_last : &m->au_pre_last, last,
+	    llen) == NULL)
+		return;
 	author_key(&m->akey, last, llen, '\0', NULL, 0);
 	author_try(m, map, given, glen);
 	while (i < glen) {
@@ -1619,6 +1629,46 @@ cmp_u64(const void *x, const void *y)
 	return *a < *b ? -1 : *a > *b;
 }
 
+/*
+ * Sorts of the few numbers a paper gives (a sorted result does not depend
+ * on the algorithm): insertion sort inline, qsort for long arrays.
+ */
+#define SORT_INLINE_MAX	48
+
+static void
+sort_u32(uint32_t *v, size_t n)
+{
+	if (n > SORT_INLINE_MAX) {
+		qsort(v, n, sizeof(*v), cmp_u32);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+static void
+sort_u64(uint64_t *v, size_t n)
+{
+	if (n > SORT_INLINE_MAX) {
+		qsort(v, n, sizeof(*v), cmp_u64);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint64_t x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 static void
 next_gen(struct matcher *m)
 {
@@ -1682,10 +1732,8 @@ collect(struct matcher *m, size_t *nd)
 			m->sgen[m->always[i]] = m->gen;
 			m->cand[nc++] = m->always[i];
 		}
-	if (nc > 1)
-		qsort(m->cand, nc, sizeof(*m->cand), cmp_u32);
-	if (*nd > 1)
-		qsort(m->direct, *nd, sizeof(*m->direct), cmp_u64);
+	sort_u32(m->cand, nc);
+	sort_u64(m->direct, *nd);
 	return nc;
 }
 
@@ -1745,7 +1793,8 @@ match_stats(const struct matcher *m, struct match_stats *st)
 	    m->n_subs * (sizeof(struct sub) + 12) + smap_bytes(&m->dmap) +
 	    smap_bytes(&m->keys) + smap_bytes(&m->au) + smap_bytes(&m->cat) +
 	    smap_bytes(&m->src) + smap_bytes(&m->au_pre) +
-	    smap_bytes(&m->cat_pre) + smap_bytes(&m->src_pre);
+	    smap_bytes(&m->cat_pre) + smap_bytes(&m->src_pre) +
+	    smap_bytes(&m->au_last) + smap_bytes(&m->au_pre_last);
 	for (size_t i = 0; i < m->displays.n; i++)
 		st->bytes += strlen(m->displays.v[i]) + 1 + sizeof(char *);
 }
