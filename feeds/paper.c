@@ -83,9 +83,16 @@ paper_dup(const struct paper *p)
 	d->title = xstrdup(p->title);
 	d->summary = xstrdup(p->summary);
 	d->ai_summary = xstrdup(p->ai_summary);
-	for (size_t i = 0; i < p->n_authors; i++)
-		paper_add_author(d, p->authors[i].name,
-		    p->authors[i].affiliation);
+	if (p->n_authors > 0) {		/* one array, not one realloc each */
+		d->authors = xreallocarray(NULL, p->n_authors,
+		    sizeof(*d->authors));
+		for (size_t i = 0; i < p->n_authors; i++) {
+			d->authors[i].name = xstrdup(p->authors[i].name);
+			d->authors[i].affiliation =
+			    xstrdup(p->authors[i].affiliation);
+		}
+		d->n_authors = p->n_authors;
+	}
 	d->primary_category = xstrdup(p->primary_category);
 	strvec_copy(&d->categories, &p->categories);
 	strvec_copy(&d->ai_keywords, &p->ai_keywords);
