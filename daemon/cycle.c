@@ -9,6 +9,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -457,38 +458,78 @@ announce_wanted(const struct conf_source *cs, const struct paper *p)
  * The matches of several papers, gathered while they are matched and added
  * together, grouped by subscription, before the transaction ends. Each
  * subscription's rows are a range of the matches table (its key starts
- * with sub), so rows added paper by paper touch a leaf page of every
+ * with sub), so rows added paper by paper would touch a leaf page of every
  * subscription again for each paper; grouped, each page is visited once a
- * batch. The order within a subscription is the order of arrival, so
- * INSERT OR IGNORE keeps the same row as when each was added at once.
+ * batch. Every batch but the last also costs a pass over the table's pages
+ * that the papers stored since pushed out of the page cache (spilled to the
+ * WAL, read back, spilled again), so a batch holds the matches of a whole
+ * feed up to MATCH_BATCH_ROWS. The rows of a subscription stay in the order
+ * of arrival, so INSERT OR IGNORE keeps the same row as when each was added
+ * at once; subscriptions go in name order, the table's.
+ *
+ * A row is 16 bytes, in a list of chunks per subscription: its paper is an
+ * index into the papers being ingested (their ids are copied together),
+ * its hits an index into the distinct hit lists of the batch (few: the
+ * same terms hit many papers), each written out as JSON once. So 262,144
+ * rows take about 4.5 MB.
  */
-#define MATCH_BATCH_ROWS 4096	/* rows held before they are added */
+#define MATCH_BATCH_ROWS 262144	/* rows held before they are added */
+#define MATCH_CHUNK_ROWS 15	/* rows of a chunk: 248 bytes */
+#define MATCH_ADD_ROWS	256	/* rows handed to store_add_matches at once */
 
 struct match_row {
-	unsigned		 sub;		/* index in conf->subs */
-	int			 version;
+	uint32_t		 paper;		/* index in the papers list */
+	uint32_t		 hits;		/* index in sets */
 	double			 score;
-	size_t			 str_off;	/* into strs: paper id, hits */
 };
 
-struct match_key {
-	unsigned		 sub;
-	size_t			 i;		/* in rows: order of arrival */
+struct match_chunk {
+	uint32_t		 next;		/* index in chunks; 0: none */
+	uint32_t		 n;
+	struct match_row	 rows[MATCH_CHUNK_ROWS];
+};
+
+/* A distinct list of hits: the matcher's borrowed strings, and its JSON. */
+struct hit_set {
+	uint64_t		 hash;
+	uint32_t		 ptr;		/* first string in hit_ptrs */
+	uint32_t		 n;
+	uint32_t		 json;		/* offset in json */
 };
 
 struct match_batch {
-	struct match_row	*rows;
-	struct match_key	*order;		/* rows sorted for the INSERT */
-	struct store_new_match	*v;
-	size_t			 n;
-	size_t			 cap;
-	struct buf		 strs;		/* id NUL hits-JSON NUL, each */
+	int			*version;	/* by paper: the merged one's */
+	uint32_t		*id;		/* by paper: offset in ids, or
+						   UINT32_MAX */
+	struct buf		 ids;		/* ids of the papers with rows,
+						   NUL after each: read in
+						   order when added, where
+						   the papers' own are spread
+						   over the heap */
+	size_t			 n;		/* rows */
+	size_t			 n_subs;
+	uint32_t		*head;		/* by sub: first, last chunk */
+	uint32_t		*tail;		/* (0: none) */
+	uint32_t		*by_name;	/* subs in name order */
+	struct match_chunk	*chunks;	/* [0] unused */
+	size_t			 n_chunks;
+	size_t			 cap_chunks;
+	struct hit_set		*sets;
+	size_t			 n_sets;
+	size_t			 cap_sets;
+	uint32_t		*slot;		/* hash table: 1 + set index */
+	size_t			 cap_slot;	/* 0 or a power of two */
+	const char		**hit_ptrs;
+	size_t			 n_ptrs;
+	size_t			 cap_ptrs;
+	struct buf		 json;		/* hit lists, NUL after each */
 };
 
 struct match_ctx {
 	struct cycle		*cy;
 	const char		*source;
 	const struct paper	*paper;
+	uint32_t		 paper_i;	/* its index in the papers */
 	bool			 fresh;
 	bool			 newer;
 	long long		 now;
@@ -497,6 +538,109 @@ struct match_ctx {
 	struct match_batch	*batch;		/* NULL: add each at once */
 	char			 err[256];
 };
+
+static uint64_t
+hit_hash(const char *const *hits, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint64_t)(uintptr_t)hits[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+static void
+hit_slots_grow(struct match_batch *mb)
+{
+	size_t cap = mb->cap_slot ? mb->cap_slot * 2 : 256;
+
+	free(mb->slot);
+	mb->slot = xcalloc(cap, sizeof(*mb->slot));
+	mb->cap_slot = cap;
+	for (size_t i = 0; i < mb->n_sets; i++) {
+		size_t j = mb->sets[i].hash & (cap - 1);
+
+		while (mb->slot[j] != 0)
+			j = (j + 1) & (cap - 1);
+		mb->slot[j] = (uint32_t)i + 1;
+	}
+}
+
+/*
+ * The index of the hit list (hits, n) in the batch, added when new. The
+ * strings are the matcher's, which outlives the batch and interns them, so
+ * equal lists have equal pointers.
+ */
+static uint32_t
+hit_set_of(struct match_batch *mb, const char *const *hits, size_t n)
+{
+	uint64_t h = hit_hash(hits, n);
+	struct hit_set *s;
+	size_t j;
+
+	if ((mb->n_sets + 1) * 2 > mb->cap_slot)
+		hit_slots_grow(mb);
+	for (j = h & (mb->cap_slot - 1); mb->slot[j] != 0;
+	    j = (j + 1) & (mb->cap_slot - 1)) {
+		s = &mb->sets[mb->slot[j] - 1];
+		if (s->hash == h && s->n == n && memcmp(mb->hit_ptrs + s->ptr,
+		    hits, n * sizeof(*hits)) == 0)
+			return mb->slot[j] - 1;
+	}
+	if (mb->n_sets == mb->cap_sets) {
+		mb->cap_sets = mb->cap_sets ? mb->cap_sets * 2 : 64;
+		mb->sets = xreallocarray(mb->sets, mb->cap_sets,
+		    sizeof(*mb->sets));
+	}
+	while (mb->n_ptrs + n > mb->cap_ptrs) {
+		mb->cap_ptrs = mb->cap_ptrs ? mb->cap_ptrs * 2 : 256;
+		mb->hit_ptrs = xreallocarray(mb->hit_ptrs, mb->cap_ptrs,
+		    sizeof(*mb->hit_ptrs));
+	}
+	s = &mb->sets[mb->n_sets];
+	s->hash = h;
+	s->ptr = (uint32_t)mb->n_ptrs;
+	s->n = (uint32_t)n;
+	s->json = (uint32_t)mb->json.len;
+	if (n > 0)
+		memcpy(mb->hit_ptrs + mb->n_ptrs, hits, n * sizeof(*hits));
+	mb->n_ptrs += n;
+	store_hits_json(hits, n, &mb->json);
+	buf_addc(&mb->json, '\0');
+	mb->slot[j] = (uint32_t)++mb->n_sets;
+	return (uint32_t)(mb->n_sets - 1);
+}
+
+/* Append a row to subscription sub's chunks. */
+static void
+batch_add(struct match_batch *mb, size_t sub, const struct match_row *row)
+{
+	struct match_chunk *c;
+	uint32_t t = mb->tail[sub];
+
+	if (t == 0 || mb->chunks[t].n == MATCH_CHUNK_ROWS) {
+		if (mb->n_chunks >= mb->cap_chunks) {
+			mb->cap_chunks = mb->cap_chunks ? mb->cap_chunks * 2 :
+			    256;
+			mb->chunks = xreallocarray(mb->chunks, mb->cap_chunks,
+			    sizeof(*mb->chunks));
+		}
+		c = &mb->chunks[mb->n_chunks];
+		c->next = 0;
+		c->n = 0;
+		if (t == 0)
+			mb->head[sub] = (uint32_t)mb->n_chunks;
+		else
+			mb->chunks[t].next = (uint32_t)mb->n_chunks;
+		t = mb->tail[sub] = (uint32_t)mb->n_chunks++;
+	}
+	c = &mb->chunks[t];
+	c->rows[c->n++] = *row;
+	mb->n++;
+}
 
 static void
 on_match(const struct match_result *r, void *arg)
@@ -511,21 +655,19 @@ on_match(const struct match_result *r, void *arg)
 	if (!mc->fresh && !(mc->newer && sub->replacements))
 		return;
 	if (mb != NULL) {
-		struct match_row *w;
+		struct match_row w = {
+			.paper = mc->paper_i,
+			.hits = hit_set_of(mb, (const char *const *)r->hits,
+			    r->n_hits),
+			.score = r->score,
+		};
 
-		if (mb->n == mb->cap) {
-			mb->cap = mb->cap ? mb->cap * 2 : 64;
-			mb->rows = xreallocarray(mb->rows, mb->cap,
-			    sizeof(*mb->rows));
+		if (mb->id[mc->paper_i] == UINT32_MAX) {
+			mb->id[mc->paper_i] = (uint32_t)mb->ids.len;
+			buf_add(&mb->ids, mc->paper->id,
+			    strlen(mc->paper->id) + 1);
 		}
-		w = &mb->rows[mb->n++];
-		w->sub = (unsigned)r->sub;
-		w->version = sub->replacements ? mc->paper->version : 0;
-		w->score = r->score;
-		w->str_off = mb->strs.len;
-		buf_add(&mb->strs, mc->paper->id, strlen(mc->paper->id) + 1);
-		store_hits_json(r->hits, r->n_hits, &mb->strs);
-		buf_addc(&mb->strs, '\0');
+		batch_add(mb, r->sub, &w);
 		return;
 	}
 	rc = store_add_match(mc->cy->st, sub->name, mc->paper->id,
@@ -537,50 +679,110 @@ on_match(const struct match_result *r, void *arg)
 		mc->added += (size_t)rc;
 }
 
-static int
-by_sub_then_arrival(const void *a, const void *b)
-{
-	const struct match_key *x = a, *y = b;
+struct sub_ref {
+	const char		*name;
+	uint32_t		 i;
+};
 
-	if (x->sub != y->sub)
-		return x->sub < y->sub ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
+static int
+by_sub_name(const void *a, const void *b)
+{
+	return strcmp(((const struct sub_ref *)a)->name,
+	    ((const struct sub_ref *)b)->name);
 }
 
-/* Add the batch's matches, grouped by subscription. */
+static void
+batch_init(struct match_batch *mb, const struct conf *c,
+    const struct paper_list *papers)
+{
+	struct sub_ref *refs;
+
+	memset(mb, 0, sizeof(*mb));
+	mb->version = xcalloc(papers->n + 1, sizeof(*mb->version));
+	mb->id = xreallocarray(NULL, papers->n + 1, sizeof(*mb->id));
+	memset(mb->id, 0xff, (papers->n + 1) * sizeof(*mb->id));
+	buf_init(&mb->ids);
+	mb->n_subs = c->n_subs;
+	mb->head = xcalloc(c->n_subs + 1, sizeof(*mb->head));
+	mb->tail = xcalloc(c->n_subs + 1, sizeof(*mb->tail));
+	mb->by_name = xcalloc(c->n_subs + 1, sizeof(*mb->by_name));
+	refs = xcalloc(c->n_subs + 1, sizeof(*refs));
+	for (size_t i = 0; i < c->n_subs; i++) {
+		refs[i].name = c->subs[i].name;
+		refs[i].i = (uint32_t)i;
+	}
+	qsort(refs, c->n_subs, sizeof(*refs), by_sub_name);
+	for (size_t i = 0; i < c->n_subs; i++)
+		mb->by_name[i] = refs[i].i;
+	free(refs);
+	mb->n_chunks = 1;		/* chunk 0 stands for none */
+	buf_init(&mb->json);
+}
+
+/* Add the batch's matches, subscription by subscription. */
 static void
 batch_flush(struct match_ctx *mc)
 {
 	struct match_batch *mb = mc->batch;
+	const struct conf_sub *subs = mc->cy->conf->subs;
+	struct store_new_match v[MATCH_ADD_ROWS];
+	size_t k = 0, left = mb->n;
 	long long rc;
 
-	if (mb->n == 0)
-		return;
-	mb->order = xreallocarray(mb->order, mb->n, sizeof(*mb->order));
-	mb->v = xreallocarray(mb->v, mb->n, sizeof(*mb->v));
-	for (size_t i = 0; i < mb->n; i++) {
-		mb->order[i].sub = mb->rows[i].sub;
-		mb->order[i].i = i;
-	}
-	qsort(mb->order, mb->n, sizeof(*mb->order), by_sub_then_arrival);
-	for (size_t i = 0; i < mb->n; i++) {
-		const struct match_row *w = &mb->rows[mb->order[i].i];
-		const char *id = mb->strs.data + w->str_off;
+	for (size_t i = 0; i < mb->n_subs && left > 0 && !mc->failed; i++) {
+		const struct conf_sub *sub = &subs[mb->by_name[i]];
 
-		mb->v[i].sub = mc->cy->conf->subs[w->sub].name;
-		mb->v[i].paper = id;
-		mb->v[i].version = w->version;
-		mb->v[i].score = w->score;
-		mb->v[i].hits_json = id + strlen(id) + 1;
+		for (uint32_t c = mb->head[mb->by_name[i]]; c != 0 &&
+		    !mc->failed; c = mb->chunks[c].next) {
+			for (uint32_t j = 0; j < mb->chunks[c].n; j++) {
+				const struct match_row *w =
+				    &mb->chunks[c].rows[j];
+
+				v[k].sub = sub->name;
+				v[k].paper = mb->ids.data + mb->id[w->paper];
+				v[k].version = sub->replacements ?
+				    mb->version[w->paper] : 0;
+				v[k].score = w->score;
+				v[k].hits_json = mb->json.data +
+				    mb->sets[w->hits].json;
+				left--;
+				if (++k < MATCH_ADD_ROWS && left > 0)
+					continue;
+				rc = store_add_matches(mc->cy->st, v, k,
+				    mc->now, mc->err, sizeof(mc->err));
+				if (rc == -1)
+					mc->failed = 1;
+				else
+					mc->added += (size_t)rc;
+				k = 0;
+			}
+		}
 	}
-	rc = store_add_matches(mc->cy->st, mb->v, mb->n, mc->now, mc->err,
-	    sizeof(mc->err));
-	if (rc == -1)
-		mc->failed = 1;
-	else
-		mc->added += (size_t)rc;
 	mb->n = 0;
-	buf_reset(&mb->strs);
+	mb->n_chunks = 1;
+	memset(mb->head, 0, mb->n_subs * sizeof(*mb->head));
+	memset(mb->tail, 0, mb->n_subs * sizeof(*mb->tail));
+	mb->n_sets = 0;
+	mb->n_ptrs = 0;
+	if (mb->cap_slot > 0)
+		memset(mb->slot, 0, mb->cap_slot * sizeof(*mb->slot));
+	buf_reset(&mb->json);
+}
+
+static void
+batch_release(struct match_batch *mb)
+{
+	free(mb->version);
+	free(mb->id);
+	buf_release(&mb->ids);
+	free(mb->head);
+	free(mb->tail);
+	free(mb->by_name);
+	free(mb->chunks);
+	free(mb->sets);
+	free(mb->slot);
+	free(mb->hit_ptrs);
+	buf_release(&mb->json);
 }
 
 /*
@@ -600,6 +802,7 @@ batch_flush(struct match_ctx *mc)
 
 struct ingest_item {
 	struct paper		*merged;
+	uint32_t		 i;		/* its index in the papers list */
 	bool			 fresh;
 	bool			 newer;
 	bool			 skip;		/* after an error: free it only */
@@ -633,6 +836,8 @@ matcher_step(struct ingest_pipe *ip, struct ingest_item *it)
 
 	if (!it->skip) {
 		mc->paper = it->merged;
+		mc->paper_i = it->i;
+		mc->batch->version[it->i] = it->merged->version;
 		mc->fresh = it->fresh;
 		mc->newer = it->newer;
 		match_paper(mc->cy->matcher, it->merged, mc->source, on_match,
@@ -703,14 +908,18 @@ add_full(struct ingest_pipe *ip, struct match_ctx *mc, bool discard)
 		ip->full_n--;
 		if (ip->threaded)
 			pthread_mutex_unlock(&ip->m);
-		mc->batch = b;
 		if (discard || mc->failed) {
-			b->n = 0;
-			buf_reset(&b->strs);
+			/* batch_flush of a failed context only empties it */
+			struct match_ctx drop = *mc;
+
+			drop.failed = 1;
+			drop.batch = b;
+			batch_flush(&drop);
 		} else {
+			mc->batch = b;
 			batch_flush(mc);
+			mc->batch = NULL;
 		}
-		mc->batch = NULL;
 		if (ip->threaded)
 			pthread_mutex_lock(&ip->m);
 		ip->spare[ip->spare_n++] = b;
@@ -721,7 +930,7 @@ add_full(struct ingest_pipe *ip, struct match_ctx *mc, bool discard)
 
 static void
 pipe_init(struct ingest_pipe *ip, struct cycle *cy, const char *source,
-    long long now)
+    const struct paper_list *papers, long long now)
 {
 	sigset_t all, old;
 
@@ -730,7 +939,7 @@ pipe_init(struct ingest_pipe *ip, struct cycle *cy, const char *source,
 	ip->mc.source = source;
 	ip->mc.now = now;
 	for (size_t i = 0; i < INGEST_POOL; i++) {
-		buf_init(&ip->pool[i].strs);
+		batch_init(&ip->pool[i], cy->conf, papers);
 		ip->spare[ip->spare_n++] = &ip->pool[i];
 	}
 	ip->mc.batch = ip->spare[--ip->spare_n];
@@ -747,9 +956,9 @@ pipe_init(struct ingest_pipe *ip, struct cycle *cy, const char *source,
 /* Hand a stored paper to the matcher (it frees the paper). */
 static void
 pipe_push(struct ingest_pipe *ip, struct match_ctx *mc, struct paper *merged,
-    bool fresh, bool newer)
+    uint32_t i, bool fresh, bool newer)
 {
-	struct ingest_item it = { .merged = merged, .fresh = fresh,
+	struct ingest_item it = { .merged = merged, .i = i, .fresh = fresh,
 	    .newer = newer };
 
 	if (!ip->threaded) {
@@ -800,12 +1009,8 @@ pipe_finish(struct ingest_pipe *ip, struct match_ctx *mc, bool discard)
 	}
 	pthread_mutex_destroy(&ip->m);
 	pthread_cond_destroy(&ip->cv);
-	for (size_t i = 0; i < INGEST_POOL; i++) {
-		free(ip->pool[i].rows);
-		free(ip->pool[i].order);
-		free(ip->pool[i].v);
-		buf_release(&ip->pool[i].strs);
-	}
+	for (size_t i = 0; i < INGEST_POOL; i++)
+		batch_release(&ip->pool[i]);
 }
 
 /* Store papers seen by source and match what is new; in a transaction. */
@@ -818,7 +1023,7 @@ ingest_locked(struct cycle *cy, const char *source,
 	struct match_ctx mc = { .cy = cy, .source = source, .now = now };
 	int rc = 0;
 
-	pipe_init(ip, cy, source, now);
+	pipe_init(ip, cy, source, papers, now);
 	for (size_t i = 0; i < papers->n; i++) {
 		struct paper *merged = NULL;
 		bool fresh, newer;
@@ -832,7 +1037,7 @@ ingest_locked(struct cycle *cy, const char *source,
 		}
 		if (fresh || newer) {
 			stats->papers_new += fresh;
-			pipe_push(ip, &mc, merged, fresh, newer);
+			pipe_push(ip, &mc, merged, (uint32_t)i, fresh, newer);
 		} else {
 			paper_free(merged);
 		}

@@ -199,60 +199,77 @@ fold_wide(uint32_t cp, char *out, size_t *n)
 	return fold_keep(cp, out, n);
 }
 
+/* ASCII: the small letter or digit, ' ' for a separator (ascii_fold). */
+static const unsigned char ascii_fold_sp[128] = {
+	' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+	' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+	' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+	' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+	'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ' ', ' ',
+	' ', ' ', ' ', ' ', ' ', 'a', 'b', 'c', 'd', 'e', 'f', 'g',
+	'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's',
+	't', 'u', 'v', 'w', 'x', 'y', 'z', ' ', ' ', ' ', ' ', ' ',
+	' ', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k',
+	'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w',
+	'x', 'y', 'z', ' ', ' ', ' ', ' ', ' ',
+};
+
 /*
  * Normalise s into dst, which has room for len + 3 bytes: the output never
  * grows (every space stands for at least one separator byte, every folded
  * letter is at most as long as its UTF-8 form), pad adds a space at both
  * ends, and a NUL follows.  Returns the bytes written (without the NUL).
+ *
+ * Every separator is written as a space, and a space after a space (or at
+ * the start) is taken back, so ASCII text goes through without branches;
+ * the last space, if any, is dropped at the end.
  */
 static size_t
 norm_into(const char *s, size_t len, char *dst, bool pad)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, o = 0, n, k = 0;
-	bool started = false, sep = false;	/* sep: a space is due */
-	unsigned char c;
+	size_t i = 0, o = 0, n, k = 0, start;
+	unsigned char c, last = ' ';
 	uint32_t cp;
 	char tmp[4];
 
 	if (pad)
 		dst[o++] = ' ';
+	start = o;
 	while (i < len) {
 		if (u[i] < 0x80) {
-			if ((c = ascii_fold[u[i++]]) == 0) {
-				sep = started;
-				continue;
-			}
-			if (sep)
-				dst[o++] = ' ';
-			sep = false;
-			started = true;
-			dst[o++] = (char)c;
+			c = ascii_fold_sp[u[i++]];
+			dst[o] = (char)c;
+			o += (c != ' ') | (last != ' ');
+			last = c;
 			continue;
 		}
 		if ((n = utf8_decode(s + i, len - i, &cp)) == 0) {
 			i++;
-			sep = started;
+			dst[o] = ' ';
+			o += last != ' ';
+			last = ' ';
 			continue;
 		}
 		i += n;
 		switch (fold_wide(cp, tmp, &k)) {
 		case FOLD_SEP:
-			sep = started;
+			dst[o] = ' ';
+			o += last != ' ';
+			last = ' ';
 			break;
 		case FOLD_DROP:
 			break;
 		case FOLD_WORD:
-			if (sep)
-				dst[o++] = ' ';
-			sep = false;
-			started = true;
 			memcpy(dst + o, tmp, k);
 			o += k;
+			last = (unsigned char)tmp[k - 1];
 			break;
 		}
 	}
-	if (pad && started)
+	if (o > start && last == ' ')
+		o--;				/* the separators at the end */
+	if (pad && o > start)
 		dst[o++] = ' ';
 	dst[o] = '\0';
 	return o;
@@ -752,6 +769,8 @@ struct matcher {
 	size_t		 n_term_subs;	/* term_subs[tsub_first[t]..[t+1]) */
 	struct smap	 keys;		/* kind, '*' or '=', key -> term */
 	struct smap	 au, au_pre, cat, cat_pre, src, src_pre; /* -> links */
+	struct smap	 au_last, au_pre_last;	/* the last names (stems)
+						   of au, au_pre's keys */
 	struct links	 links;
 	struct ac	 ac;
 	size_t		 n_patterns;
@@ -891,6 +910,8 @@ add_author(struct matcher *m, struct term *tm, const char *norm,
 	last = sp != NULL ? sp + 1 : norm;
 	if (prefix && (size_t)(norm + n - last) > m->au_pre_max)
 		m->au_pre_max = (size_t)(norm + n - last);
+	smap_put(prefix ? &m->au_pre_last : &m->au_last, last,
+	    (size_t)(norm + n - last));
 	if (sp == NULL) {
 		author_key(&m->akey, last, n, '\0', NULL, 0);
 	} else {
@@ -1330,6 +1351,8 @@ match_free(struct matcher *m)
 	smap_release(&m->keys);
 	smap_release(&m->au);
 	smap_release(&m->au_pre);
+	smap_release(&m->au_last);
+	smap_release(&m->au_pre_last);
 	smap_release(&m->cat);
 	smap_release(&m->cat_pre);
 	smap_release(&m->src);
@@ -1463,6 +1486,10 @@ author_keys(struct matcher *m, const struct smap *map, const char *last,
 {
 	size_t i = 0, tl;
 
+	/* every key starts with a last name: none can hit without it */
+	if (smap_find(map == &m->au ? &m->au_last : &m->au_pre_last, last,
+	    llen) == NULL)
+		return;
 	author_key(&m->akey, last, llen, '\0', NULL, 0);
 	author_try(m, map, given, glen);
 	while (i < glen) {
@@ -1602,6 +1629,46 @@ cmp_u64(const void *x, const void *y)
 	return *a < *b ? -1 : *a > *b;
 }
 
+/*
+ * Sorts of the few numbers a paper gives (a sorted result does not depend
+ * on the algorithm): insertion sort inline, qsort for long arrays.
+ */
+#define SORT_INLINE_MAX	48
+
+static void
+sort_u32(uint32_t *v, size_t n)
+{
+	if (n > SORT_INLINE_MAX) {
+		qsort(v, n, sizeof(*v), cmp_u32);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+static void
+sort_u64(uint64_t *v, size_t n)
+{
+	if (n > SORT_INLINE_MAX) {
+		qsort(v, n, sizeof(*v), cmp_u64);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint64_t x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 static void
 next_gen(struct matcher *m)
 {
@@ -1665,10 +1732,8 @@ collect(struct matcher *m, size_t *nd)
 			m->sgen[m->always[i]] = m->gen;
 			m->cand[nc++] = m->always[i];
 		}
-	if (nc > 1)
-		qsort(m->cand, nc, sizeof(*m->cand), cmp_u32);
-	if (*nd > 1)
-		qsort(m->direct, *nd, sizeof(*m->direct), cmp_u64);
+	sort_u32(m->cand, nc);
+	sort_u64(m->direct, *nd);
 	return nc;
 }
 
@@ -1728,7 +1793,8 @@ match_stats(const struct matcher *m, struct match_stats *st)
 	    m->n_subs * (sizeof(struct sub) + 12) + smap_bytes(&m->dmap) +
 	    smap_bytes(&m->keys) + smap_bytes(&m->au) + smap_bytes(&m->cat) +
 	    smap_bytes(&m->src) + smap_bytes(&m->au_pre) +
-	    smap_bytes(&m->cat_pre) + smap_bytes(&m->src_pre);
+	    smap_bytes(&m->cat_pre) + smap_bytes(&m->src_pre) +
+	    smap_bytes(&m->au_last) + smap_bytes(&m->au_pre_last);
 	for (size_t i = 0; i < m->displays.n; i++)
 		st->bytes += strlen(m->displays.v[i]) + 1 + sizeof(char *);
 }

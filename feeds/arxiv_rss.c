@@ -286,7 +286,9 @@ description(struct paper *p, char *s)
 	if (abs != NULL && abs - s < RSS_HEADER_SPAN) {
 		abs += strlen("Abstract:");
 		abs += strspn(abs, " ");
-		memmove(s, abs, strlen(abs) + 1);
+		n = strlen(abs) + 1;
+		memmove(s, abs, n);
+		s = xrealloc(s, n);	/* the header's bytes back: kept per paper */
 	}
 	free(p->summary);
 	p->summary = s;

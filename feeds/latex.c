@@ -259,7 +259,8 @@ static bool
 find_letter(const char *name, size_t n, uint32_t *cp)
 {
 	for (size_t i = 0; i < NELEM(letters); i++)
-		if (strlen(letters[i].name) == n &&
+		if (letters[i].name[0] == name[0] &&	/* n > 0 */
+		    strlen(letters[i].name) == n &&
 		    memcmp(letters[i].name, name, n) == 0) {
 			*cp = letters[i].cp;
 			return true;

@@ -83,9 +83,16 @@ paper_dup(const struct paper *p)
 	d->title = xstrdup(p->title);
 	d->summary = xstrdup(p->summary);
 	d->ai_summary = xstrdup(p->ai_summary);
-	for (size_t i = 0; i < p->n_authors; i++)
-		paper_add_author(d, p->authors[i].name,
-		    p->authors[i].affiliation);
+	if (p->n_authors > 0) {		/* one array, not one realloc each */
+		d->authors = xreallocarray(NULL, p->n_authors,
+		    sizeof(*d->authors));
+		for (size_t i = 0; i < p->n_authors; i++) {
+			d->authors[i].name = xstrdup(p->authors[i].name);
+			d->authors[i].affiliation =
+			    xstrdup(p->authors[i].affiliation);
+		}
+		d->n_authors = p->n_authors;
+	}
 	d->primary_category = xstrdup(p->primary_category);
 	strvec_copy(&d->categories, &p->categories);
 	strvec_copy(&d->ai_keywords, &p->ai_keywords);
@@ -214,6 +221,20 @@ paper_arxiv_id(const char *s, char *id, size_t idlen, int *version)
 	return 0;
 }
 
+/* prefix (a literal) followed by id, in a new string: no printf per link. */
+#define URL_OF(prefix, id)	url_of((prefix), sizeof(prefix) - 1, (id))
+
+static char *
+url_of(const char *prefix, size_t plen, const char *id)
+{
+	size_t n = strlen(id);
+	char *u = xmalloc(plen + n + 1);
+
+	memcpy(u, prefix, plen);
+	memcpy(u + plen, id, n + 1);
+	return u;
+}
+
 void
 paper_set_arxiv_id(struct paper *p, const char *id, int version)
 {
@@ -221,11 +242,11 @@ paper_set_arxiv_id(struct paper *p, const char *id, int version)
 	p->version = version;
 	p->is_arxiv = true;
 	free(p->url_abs);
-	p->url_abs = xasprintf("https://arxiv.org/abs/%s", id);
+	p->url_abs = URL_OF("https://arxiv.org/abs/", id);
 	if (p->url_pdf == NULL)
-		p->url_pdf = xasprintf("https://arxiv.org/pdf/%s", id);
+		p->url_pdf = URL_OF("https://arxiv.org/pdf/", id);
 	free(p->url_hf);
-	p->url_hf = xasprintf("https://huggingface.co/papers/%s", id);
+	p->url_hf = URL_OF("https://huggingface.co/papers/", id);
 }
 
 /* merge */
@@ -438,14 +459,6 @@ pj_str(struct buf *out, const char *s)
 }
 
 static void
-pj_key(struct buf *out, const char *k)
-{
-	buf_addc(out, ',');
-	pj_str(out, k);
-	buf_addc(out, ':');
-}
-
-static void
 pj_time(struct buf *out, long long t)
 {
 	char tb[32];
@@ -491,6 +504,9 @@ pj_strvec(struct buf *out, const struct strvec *sv)
 	buf_addc(out, ']');
 }
 
+/* ,"key": for a key that needs no escape, as pj_key writes it. */
+#define PJ_KEY(out, lit)	buf_add((out), (lit), sizeof(lit) - 1)
+
 void
 paper_to_json(const struct paper *p, struct buf *out)
 {
@@ -498,11 +514,11 @@ paper_to_json(const struct paper *p, struct buf *out)
 
 	buf_adds(out, "{\"id\":");
 	pj_str(out, p->id);
-	pj_key(out, "version");
+	PJ_KEY(out, ",\"version\":");
 	pj_int(out, p->version, p->version != 0);
-	pj_key(out, "title");
+	PJ_KEY(out, ",\"title\":");
 	pj_str(out, p->title);
-	pj_key(out, "authors");
+	PJ_KEY(out, ",\"authors\":");
 	buf_addc(out, '[');
 	for (size_t i = 0; i < p->n_authors; i++) {
 		if (i > 0)
@@ -512,7 +528,7 @@ paper_to_json(const struct paper *p, struct buf *out)
 	}
 	buf_addc(out, ']');
 	if (any_aff) {
-		pj_key(out, "affiliations");
+		PJ_KEY(out, ",\"affiliations\":");
 		buf_addc(out, '[');
 		for (size_t i = 0; i < p->n_authors; i++) {
 			if (i > 0)
@@ -521,43 +537,43 @@ paper_to_json(const struct paper *p, struct buf *out)
 		}
 		buf_addc(out, ']');
 	}
-	pj_key(out, "summary");
+	PJ_KEY(out, ",\"summary\":");
 	pj_str(out, p->summary);
-	pj_key(out, "categories");
+	PJ_KEY(out, ",\"categories\":");
 	pj_strvec(out, &p->categories);
-	pj_key(out, "primary_category");
+	PJ_KEY(out, ",\"primary_category\":");
 	pj_str(out, p->primary_category);
-	pj_key(out, "published");
+	PJ_KEY(out, ",\"published\":");
 	pj_time(out, p->published);
-	pj_key(out, "updated");
+	PJ_KEY(out, ",\"updated\":");
 	pj_time(out, p->updated);
-	pj_key(out, "url");
+	PJ_KEY(out, ",\"url\":");
 	pj_str(out, p->url ? p->url : p->url_abs);
-	pj_key(out, "comment");
+	PJ_KEY(out, ",\"comment\":");
 	pj_str(out, p->comment);
-	pj_key(out, "doi");
+	PJ_KEY(out, ",\"doi\":");
 	pj_str(out, p->doi);
-	pj_key(out, "journal_ref");
+	PJ_KEY(out, ",\"journal_ref\":");
 	pj_str(out, p->journal_ref);
-	pj_key(out, "announce_type");
+	PJ_KEY(out, ",\"announce_type\":");
 	pj_str(out, paper_announce_name(p->announce));
-	pj_key(out, "ai_summary");
+	PJ_KEY(out, ",\"ai_summary\":");
 	pj_str(out, p->ai_summary);
-	pj_key(out, "ai_keywords");
+	PJ_KEY(out, ",\"ai_keywords\":");
 	pj_strvec(out, &p->ai_keywords);
-	pj_key(out, "upvotes");
+	PJ_KEY(out, ",\"upvotes\":");
 	pj_int(out, p->upvotes, p->upvotes >= 0);
-	pj_key(out, "comments");
+	PJ_KEY(out, ",\"comments\":");
 	pj_int(out, p->n_comments, p->n_comments >= 0);
-	pj_key(out, "hf_date");
+	PJ_KEY(out, ",\"hf_date\":");
 	pj_time(out, p->hf_date);
-	pj_key(out, "sources");
+	PJ_KEY(out, ",\"sources\":");
 	pj_strvec(out, &p->sources);
 	buf_adds(out, ",\"links\":{\"abs\":");
 	pj_str(out, p->url_abs);
-	pj_key(out, "pdf");
+	PJ_KEY(out, ",\"pdf\":");
 	pj_str(out, p->url_pdf);
-	pj_key(out, "hf");
+	PJ_KEY(out, ",\"hf\":");
 	pj_str(out, p->url_hf);
 	buf_adds(out, "}}");
 }

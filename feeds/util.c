@@ -137,6 +137,14 @@ buf_grow(struct buf *b, size_t extra)
 	b->cap = cap;
 }
 
+/* Grow once now for n more bytes, instead of doubling on the way. */
+void
+buf_reserve(struct buf *b, size_t n)
+{
+	if (b->data == NULL || n >= b->cap - b->len)
+		buf_grow(b, n);
+}
+
 void
 buf_add(struct buf *b, const void *p, size_t n)
 {

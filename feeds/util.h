@@ -45,6 +45,7 @@ struct buf {
 void	 buf_init(struct buf *b);
 void	 buf_release(struct buf *b);		/* frees data, back to empty */
 void	 buf_reset(struct buf *b);		/* len = 0, keeps memory */
+void	 buf_reserve(struct buf *b, size_t n);	/* room for n more bytes */
 void	 buf_add(struct buf *b, const void *p, size_t n);
 void	 buf_adds(struct buf *b, const char *s);
 void	 buf_addc(struct buf *b, char c);
