@@ -647,7 +647,7 @@ on_match(const struct match_result *r, void *arg)
 		return;
 	if (!mc->fresh && !(mc->newer && sub->replacements))
 		return;
-	if (mb != NULL) {
+	if (mb != NULL) {	/* ingest: rows only (the matcher thread) */
 		struct match_row w = {
 			.paper = mc->paper_i,
 			.hits = hit_set_of(mb, (const char *const *)r->hits,
@@ -663,6 +663,7 @@ on_match(const struct match_result *r, void *arg)
 		batch_add(mb, r->sub, &w);
 		return;
 	}
+	/* backfill (the main thread): each added at once */
 	rc = store_add_match(mc->cy->st, sub->name, mc->paper->id,
 	    sub->replacements ? mc->paper->version : 0, r->score, r->hits,
 	    r->n_hits, mc->now, mc->err, sizeof(mc->err));
@@ -791,6 +792,23 @@ batch_release(struct match_batch *mb)
  * moment it hands it over.
  */
 #define INGEST_RING	64	/* merged papers waiting for the matcher */
+
+/*
+ * Start a helper thread with every signal blocked, so that they stay with
+ * the main thread, whose handler sets *stop. 0, or pthread_create's error.
+ */
+static int
+spawn(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
 #define INGEST_POOL	3	/* match batches: filling, queued, being added */
 
 struct ingest_item {
@@ -925,8 +943,6 @@ static void
 pipe_init(struct ingest_pipe *ip, struct cycle *cy, const char *source,
     const struct paper_list *papers, long long now)
 {
-	sigset_t all, old;
-
 	memset(ip, 0, sizeof(*ip));
 	ip->mc.cy = cy;
 	ip->mc.source = source;
@@ -938,12 +954,7 @@ pipe_init(struct ingest_pipe *ip, struct cycle *cy, const char *source,
 	ip->mc.batch = ip->spare[--ip->spare_n];
 	pthread_mutex_init(&ip->m, NULL);
 	pthread_cond_init(&ip->cv, NULL);
-	/* signals stay with the main thread, whose handler sets *stop */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ip->threaded = pthread_create(&ip->thread, NULL, matcher_main,
-	    ip) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ip->threaded = spawn(&ip->thread, matcher_main, ip) == 0;
 }
 
 /* Hand a stored paper to the matcher (it frees the paper). */
@@ -1843,11 +1854,14 @@ struct bg_deliver {
 	struct cycle_stats	 stats;
 };
 
+/* Write turns; bg NULL (no background thread): nothing to wait for. */
 static void
 turn_take(struct bg_deliver *bg)
 {
 	unsigned long t;
 
+	if (bg == NULL)
+		return;
 	pthread_mutex_lock(&bg->m);
 	t = bg->next++;
 	while (t != bg->serving)
@@ -1858,6 +1872,8 @@ turn_take(struct bg_deliver *bg)
 static void
 turn_give(struct bg_deliver *bg)
 {
+	if (bg == NULL)
+		return;
 	pthread_mutex_lock(&bg->m);
 	bg->serving++;
 	pthread_cond_broadcast(&bg->cv);
@@ -1901,11 +1917,9 @@ record_result(struct sender *sd, struct outbox_msg *m, long long now,
 	int rc = 0, w;
 
 	if (m->result == CHAN_SENT) {
-		if (sd->bg != NULL)
-			turn_take(sd->bg);
+		turn_take(sd->bg);
 		w = store_outbox_sent(sd->st, m->id, now, err, sizeof(err));
-		if (sd->bg != NULL)
-			turn_give(sd->bg);
+		turn_give(sd->bg);
 		if (w == -1) {
 			log_err("outbox: message %lld: %s", m->id, err);
 			rc = -1;
@@ -1917,12 +1931,10 @@ record_result(struct sender *sd, struct outbox_msg *m, long long now,
 	}
 	dead = m->result == CHAN_FAILED ||
 	    m->attempts + 1 >= cy->conf->max_attempts;
-	if (sd->bg != NULL)
-		turn_take(sd->bg);
+	turn_take(sd->bg);
 	w = store_outbox_failed(sd->st, m->id, dead, now + backoff(cy,
 	    m->attempts, m->retry_after), m->err, err, sizeof(err));
-	if (sd->bg != NULL)
-		turn_give(sd->bg);
+	turn_give(sd->bg);
 	if (w == -1) {
 		log_err("outbox: message %lld: %s", m->id, err);
 		rc = -1;
@@ -2111,6 +2123,15 @@ bg_main(void *arg)
 	return NULL;
 }
 
+static void
+bg_free(struct bg_deliver *bg)
+{
+	pthread_mutex_destroy(&bg->m);
+	pthread_cond_destroy(&bg->cv);
+	store_close(bg->st);
+	free(bg);
+}
+
 /*
  * Start delivering in the background (cycle_digests, after its first
  * commit).  Nothing happens if the thread or its connection cannot be
@@ -2120,33 +2141,24 @@ static void
 bg_start(struct cycle *cy, long long now)
 {
 	struct bg_deliver *bg;
-	sigset_t all, old;
 	char err[256];
 	int rc;
 
 	if (cy->bg != NULL || getenv("PAPERWATCH_SERIAL_DELIVERY") != NULL)
 		return;
 	bg = xcalloc(1, sizeof(*bg));
-	if ((bg->st = store_open(cy->conf->state, err, sizeof(err))) == NULL) {
-		log_debug("deliver: no background delivery: %s", err);
-		free(bg);
-		return;
-	}
 	bg->cy = cy;
 	bg->now = now;
 	pthread_mutex_init(&bg->m, NULL);
 	pthread_cond_init(&bg->cv, NULL);
-	/* signals stay with the main thread, whose handler sets *stop */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&bg->thread, NULL, bg_main, bg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if ((bg->st = store_open(cy->conf->state, err, sizeof(err))) == NULL) {
+		log_debug("deliver: no background delivery: %s", err);
+		bg_free(bg);
+		return;
+	}
+	if ((rc = spawn(&bg->thread, bg_main, bg)) != 0) {
 		log_debug("deliver: no background delivery: %s", strerror(rc));
-		pthread_mutex_destroy(&bg->m);
-		pthread_cond_destroy(&bg->cv);
-		store_close(bg->st);
-		free(bg);
+		bg_free(bg);
 		return;
 	}
 	cy->bg = bg;
@@ -2214,10 +2226,7 @@ bg_finish(struct cycle *cy, struct cycle_stats *stats, size_t *unsent,
 	}
 	*unsent += bg->unsent;
 	*store_failed = bg->store_failed;
-	pthread_mutex_destroy(&bg->m);
-	pthread_cond_destroy(&bg->cv);
-	store_close(bg->st);
-	free(bg);
+	bg_free(bg);
 	cy->bg = NULL;
 }
 
