@@ -40,7 +40,14 @@ struct paper_cache;
 struct bg_deliver;
 
 struct cycle {
-	struct paper_cache	*pcache;	/* during cycle_digests */
+	/*
+	 * Wakes the digest maker: a digest prepared by the digest thread, or
+	 * the delivery thread asking for the write turn. Lock order: wake_m,
+	 * then bg->m.
+	 */
+	pthread_mutex_t		 wake_m;
+	pthread_cond_t		 wake_cv;
+	struct paper_cache	*pcache;	/* cycle_digests: its preparer's */
 	struct bg_deliver	*bg;		/* from cycle_digests on */
 	const struct conf	*conf;
 	struct store		*st;
@@ -147,6 +154,8 @@ cycle_new(const struct conf *c, struct store *st, char *err, size_t errlen)
 
 	cy->conf = c;
 	cy->st = st;
+	pthread_mutex_init(&cy->wake_m, NULL);
+	pthread_cond_init(&cy->wake_cv, NULL);
 	cy->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	mail_domain(c, cy->host, sizeof(cy->host));
 	if ((cy->matcher = build_matcher(c, err, errlen)) == NULL)
@@ -189,6 +198,8 @@ cycle_free(struct cycle *cy)
 		for (size_t i = 0; i < cy->conf->n_subs; i++)
 			schedule_release(&cy->schedules[i]);
 	free(cy->schedules);
+	pthread_mutex_destroy(&cy->wake_m);
+	pthread_cond_destroy(&cy->wake_cv);
 	free(cy);
 }
 
@@ -1403,7 +1414,7 @@ paper_cache_free(struct paper_cache *pc)
 
 /* Paper id for the digest being built; *owned if the caller frees it. */
 static struct paper *
-paper_cached(struct cycle *cy, const char *id, bool *owned)
+paper_cached(struct cycle *cy, struct store *st, const char *id, bool *owned)
 {
 	struct paper_cache *pc = cy->pcache;
 	struct paper_slot *sl;
@@ -1411,14 +1422,14 @@ paper_cached(struct cycle *cy, const char *id, bool *owned)
 
 	*owned = true;
 	if (pc == NULL)
-		return store_get_paper(cy->st, id);
+		return store_get_paper(st, id);
 	sl = &pc->slot[fnv1a(id) % CYCLE_PAPER_CACHE];
 	if (sl->p != NULL && strcmp(sl->p->id, id) == 0) {
 		sl->gen = pc->gen;
 		*owned = false;
 		return sl->p;
 	}
-	if ((p = store_get_paper(cy->st, id)) == NULL ||
+	if ((p = store_get_paper(st, id)) == NULL ||
 	    strcmp(p->id, id) != 0 || (sl->p != NULL && sl->gen == pc->gen))
 		return p;	/* the slot is this digest's: keep it */
 	paper_free(sl->p);
@@ -1476,11 +1487,11 @@ attach_caches(struct cycle *cy, struct built *b)
  * out is marked handled when the digest is made (store_digest_new).
  */
 static int
-build_items(struct cycle *cy, const struct conf_sub *sub, struct built *b,
-    char *err, size_t errlen)
+build_items(struct cycle *cy, struct store *st, const struct conf_sub *sub,
+    struct built *b, char *err, size_t errlen)
 {
 	memset(b, 0, sizeof(*b));
-	if (store_pending(cy->st, sub->name, sub->min_score,
+	if (store_pending(st, sub->name, sub->min_score,
 	    sub->max_papers > 0 ? (size_t)sub->max_papers : 0, &b->m, &b->n_m,
 	    err, errlen) == -1)
 		return -1;
@@ -1495,7 +1506,8 @@ build_items(struct cycle *cy, const struct conf_sub *sub, struct built *b,
 		struct store_match *m = &b->m[i];
 		struct paper *p;
 
-		if ((p = paper_cached(cy, m->paper, &b->owned[b->n])) == NULL)
+		if ((p = paper_cached(cy, st, m->paper, &b->owned[b->n])) ==
+		    NULL)
 			continue;	/* dropped with the digest */
 		b->papers[b->n] = p;
 		b->ids[b->n] = m->paper;
@@ -1508,6 +1520,74 @@ build_items(struct cycle *cy, const struct conf_sub *sub, struct built *b,
 	return 0;
 }
 
+/*
+ * A digest made ready for the outbox: what cycle_digests writes in its
+ * transaction, prepared (read, rendered, its messages built) beforehand,
+ * by the digest thread when there is one.
+ */
+struct prep_msg {
+	const char		*channel;	/* "smtp", "mbox", "webhook" */
+	char			*dest;
+	char			*subject;
+	char			*body;
+	size_t			 len;
+};
+
+struct prepared {
+	size_t			 si;		/* the subscription */
+	int			 rc;		/* 1: a digest, 0: nothing to
+						   say, -1: err */
+	char			 err[512];
+	long long		 did;		/* its id, if a digest */
+	char			 date[32];
+	const char		**ids;		/* its papers (into m) */
+	size_t			 n_papers;
+	struct store_match	*m;
+	size_t			 n_m;
+	struct prep_msg		*msgs;
+	size_t			 n_msgs;
+	size_t			 cap_msgs;
+	size_t			 bytes;		/* of the bodies */
+	struct prepared		*next;		/* in the digest thread's queue */
+};
+
+static void
+prepared_free(struct prepared *pr)
+{
+	if (pr == NULL)
+		return;
+	for (size_t i = 0; i < pr->n_msgs; i++) {
+		free(pr->msgs[i].dest);
+		free(pr->msgs[i].subject);
+		free(pr->msgs[i].body);
+	}
+	free(pr->msgs);
+	free(pr->ids);
+	store_matches_free(pr->m, pr->n_m);
+	free(pr);
+}
+
+/* Take the message (body: len bytes, NUL after them). */
+static void
+prep_add(struct prepared *pr, const char *channel, const char *dest,
+    const char *subject, char *body, size_t len)
+{
+	struct prep_msg *pm;
+
+	if (pr->n_msgs == pr->cap_msgs) {
+		pr->cap_msgs = pr->cap_msgs ? pr->cap_msgs * 2 : 4;
+		pr->msgs = xreallocarray(pr->msgs, pr->cap_msgs,
+		    sizeof(*pr->msgs));
+	}
+	pm = &pr->msgs[pr->n_msgs++];
+	pm->channel = channel;
+	pm->dest = xstrdup(dest);
+	pm->subject = subject ? xstrdup(subject) : NULL;
+	pm->body = body;
+	pm->len = len;
+	pr->bytes += len;
+}
+
 struct rendered {
 	struct strvec	text;
 	struct strvec	html;
@@ -1517,15 +1597,16 @@ struct rendered {
 static int
 queue_mail(struct cycle *cy, const struct conf_sub *sub,
     const struct digest *d, struct digest_pcache *const *caches,
-    long long digest_id, long long now, char *err, size_t errlen)
+    long long digest_id, long long now, struct prepared *pr, char *err,
+    size_t errlen)
 {
 	struct rendered r;
 	struct buf msg, text;
+	size_t len;
 	int rc = -1;
 	char e[512];
 
 	memset(&r, 0, sizeof(r));
-	buf_init(&msg);
 	buf_init(&text);
 	if (digest_render_cached(cy->renderer, d, "text", NULL, caches,
 	    &r.text, e, sizeof(e)) == -1 ||
@@ -1564,22 +1645,21 @@ queue_mail(struct cycle *cy, const struct conf_sub *sub,
 		for (char *p = list_id; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
 				*p = '-';
-		buf_reset(&msg);
+		buf_init(&msg);
 		if (mail_build(&ms, &msg, e, sizeof(e)) == -1) {
+			buf_release(&msg);
 			snprintf(err, errlen, "%s", e);
 			goto out;
 		}
-		if (store_outbox_add(cy->st, digest_id, sub->name,
-		    is_mbox ? "mbox" : "smtp", is_mbox ? sub->mbox : to,
-		    r.subject, msg.data, msg.len, now, err, errlen) == -1)
-			goto out;
+		len = msg.len;
+		prep_add(pr, is_mbox ? "mbox" : "smtp", is_mbox ? sub->mbox :
+		    to, r.subject, buf_detach(&msg), len);
 	}
 	rc = 0;
 out:
 	strvec_release(&r.text);
 	strvec_release(&r.html);
 	free(r.subject);
-	buf_release(&msg);
 	buf_release(&text);
 	return rc;
 }
@@ -1587,13 +1667,12 @@ out:
 static int
 queue_webhooks(struct cycle *cy, const struct conf_sub *sub,
     const struct digest *d, struct digest_pcache *const *caches,
-    long long digest_id, long long now, char *err, size_t errlen)
+    struct prepared *pr, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < sub->n_webhooks; i++) {
 		const struct conf_webhook *w = &sub->webhooks[i];
 		struct strvec parts;
 		char dest[512], e[512];
-		int rc = 0;
 
 		strvec_init(&parts);
 		if (digest_render_cached(cy->renderer, d, w->format,
@@ -1603,13 +1682,12 @@ queue_webhooks(struct cycle *cy, const struct conf_sub *sub,
 			return -1;
 		}
 		snprintf(dest, sizeof(dest), "%s#%zu", sub->name, i);
-		for (size_t k = 0; rc == 0 && k < parts.n; k++)
-			rc = store_outbox_add(cy->st, digest_id, sub->name,
-			    "webhook", dest, w->format, parts.v[k],
-			    strlen(parts.v[k]), now, err, errlen);
+		for (size_t k = 0; k < parts.n; k++) {
+			prep_add(pr, "webhook", dest, w->format, parts.v[k],
+			    strlen(parts.v[k]));
+			parts.v[k] = NULL;	/* taken */
+		}
 		strvec_release(&parts);
-		if (rc == -1)
-			return -1;
 	}
 	return 0;
 }
@@ -1633,53 +1711,228 @@ digest_setup(struct cycle *cy, size_t si, struct built *b, long long now,
 }
 
 /*
- * Make sub's digest (if it has anything to say) into the outbox, inside
- * the caller's transaction: 1 if made, 0 if there was nothing to say, -1
- * on error (the caller rolls back what was done).
+ * Prepare sub si's digest, to be digest did if it has anything to say:
+ * read its pending matches and papers from st, render it and build its
+ * messages. Reads only, so that it runs beside the writer: the pending
+ * matches of a subscription change only when its own digest is written.
  */
-static int
-make_digest(struct cycle *cy, size_t si, long long now,
-    struct cycle_stats *stats, char *err, size_t errlen)
+static struct prepared *
+prepare_digest(struct cycle *cy, struct store *st, size_t si, long long did,
+    long long now)
 {
 	const struct conf_sub *sub = &cy->conf->subs[si];
+	struct prepared *pr = xcalloc(1, sizeof(*pr));
 	struct built b;
 	struct digest d;
-	char date[32], id[64];
-	long long did;
+	char id[64];
 
-	if (build_items(cy, sub, &b, err, errlen) == -1)
-		goto fail;
-	digest_setup(cy, si, &b, now, &d, date, sizeof(date), id, sizeof(id));
+	pr->si = si;
+	pr->rc = -1;
+	if (build_items(cy, st, sub, &b, pr->err, sizeof(pr->err)) == -1)
+		goto out;
+	digest_setup(cy, si, &b, now, &d, pr->date, sizeof(pr->date), id,
+	    sizeof(id));
 	if (b.n == 0 && !sub->send_empty) {
-		/* nothing to say: the slot is handled all the same */
-		if (store_drop_pending(cy->st, sub->name, err, errlen) == -1 ||
-		    store_sub_set_last_digest(cy->st, sub->name, now, err,
-		    errlen) == -1)
-			goto fail;
-		built_release(&b);
-		return 0;
+		pr->rc = 0;	/* nothing to say: the slot is handled */
+		goto out;
 	}
-	did = store_digest_new(cy->st, sub->name, date, now, b.ids, b.n, err,
-	    errlen);
-	if (did == -1)
-		goto fail;
+	pr->did = did;
 	snprintf(id, sizeof(id), "%lld", did);
 	digest_sort(&d);
 	attach_caches(cy, &b);
-	if ((sub->email.n > 0 || sub->mbox != NULL) &&
-	    queue_mail(cy, sub, &d, b.caches, did, now, err, errlen) == -1)
-		goto fail;
-	if (queue_webhooks(cy, sub, &d, b.caches, did, now, err,
-	    errlen) == -1)
-		goto fail;
+	if ((sub->email.n > 0 || sub->mbox != NULL) && queue_mail(cy, sub, &d,
+	    b.caches, did, now, pr, pr->err, sizeof(pr->err)) == -1)
+		goto out;
+	if (queue_webhooks(cy, sub, &d, b.caches, pr, pr->err,
+	    sizeof(pr->err)) == -1)
+		goto out;
+	/* the ids stay, with the matches they point into */
+	pr->ids = b.ids;
+	pr->n_papers = b.n;
+	pr->m = b.m;
+	pr->n_m = b.n_m;
+	b.ids = NULL;
+	b.m = NULL;
+	b.n_m = 0;
+	pr->rc = 1;
+out:
+	built_release(&b);
+	return pr;
+}
+
+/*
+ * Write a prepared digest into the outbox, inside the caller's transaction:
+ * 1 if made, 0 if there was nothing to say, -1 on error (the caller rolls
+ * back what was done).
+ */
+static int
+write_digest(struct cycle *cy, const struct prepared *pr, long long now,
+    struct cycle_stats *stats, char *err, size_t errlen)
+{
+	const struct conf_sub *sub = &cy->conf->subs[pr->si];
+	long long did;
+
+	if (pr->rc == -1) {
+		snprintf(err, errlen, "%s", pr->err);
+		return -1;
+	}
+	if (pr->rc == 0)
+		return store_drop_pending(cy->st, sub->name, err,
+		    errlen) == -1 || store_sub_set_last_digest(cy->st,
+		    sub->name, now, err, errlen) == -1 ? -1 : 0;
+	did = store_digest_new_id(cy->st, pr->did, sub->name, pr->date, now,
+	    pr->ids, pr->n_papers, err, errlen);
+	if (did == -1)
+		return -1;
+	for (size_t i = 0; i < pr->n_msgs; i++) {
+		const struct prep_msg *pm = &pr->msgs[i];
+
+		if (store_outbox_add(cy->st, did, sub->name, pm->channel,
+		    pm->dest, pm->subject, pm->body, pm->len, now, err,
+		    errlen) == -1)
+			return -1;
+	}
 	stats->digests++;
 	stats->messages += sub->email.n + (sub->mbox != NULL) + sub->n_webhooks;
-	log_info("digest: subscription '%s': %zu papers", sub->name, b.n);
-	built_release(&b);
+	log_info("digest: subscription '%s': %zu papers", sub->name,
+	    pr->n_papers);
 	return 1;
-fail:
-	built_release(&b);
-	return -1;
+}
+
+/*
+ * The digest thread: prepares the due digests in order, each with the next
+ * digest id, while the main thread writes the ones before (SQLite, the
+ * outbox). Reading and rendering are most of a digest's cost, and need no
+ * write lock: on two cores, the writer and the delivery thread run beside
+ * it. Its queue is bounded in digests and in bytes, so the memory does not
+ * grow with the number of digests, nor with a subscription's recipients
+ * beyond one digest's messages.
+ */
+#define DIGEST_QUEUE		8		/* digests prepared ahead */
+#define DIGEST_QUEUE_BYTES	(1 << 20)	/* and their bodies */
+
+struct digest_thread {
+	struct cycle		*cy;
+	struct store		*st;		/* its own connection */
+	pthread_t		 thread;
+	pthread_mutex_t		*m;		/* the cycle's wake_m */
+	pthread_cond_t		*cv;		/* and wake_cv */
+	const size_t		*due;		/* subscriptions, in order */
+	size_t			 n_due;
+	long long		 next_did;
+	long long		 now;
+	struct prepared		*head, *tail;	/* ready, in order */
+	size_t			 queued;
+	size_t			 bytes;
+	bool			 quit;
+};
+
+static void *
+digest_main(void *arg)
+{
+	struct digest_thread *dt = arg;
+
+	for (size_t k = 0; k < dt->n_due; k++) {
+		struct prepared *pr;
+
+		pthread_mutex_lock(dt->m);
+		while (!dt->quit && dt->queued > 0 &&
+		    (dt->queued >= DIGEST_QUEUE ||
+		    dt->bytes >= DIGEST_QUEUE_BYTES))
+			pthread_cond_wait(dt->cv, dt->m);
+		if (dt->quit) {
+			pthread_mutex_unlock(dt->m);
+			break;
+		}
+		pthread_mutex_unlock(dt->m);
+		pr = prepare_digest(dt->cy, dt->st, dt->due[k], dt->next_did,
+		    dt->now);
+		if (pr->rc == 1)
+			dt->next_did++;
+		pthread_mutex_lock(dt->m);
+		if (dt->tail != NULL)
+			dt->tail->next = pr;
+		else
+			dt->head = pr;
+		dt->tail = pr;
+		dt->queued++;
+		dt->bytes += pr->bytes;
+		pthread_cond_broadcast(dt->cv);
+		pthread_mutex_unlock(dt->m);
+	}
+	/* the cache is this thread's: freed here, while the last are written */
+	paper_cache_free(dt->cy->pcache);
+	dt->cy->pcache = NULL;
+	return NULL;
+}
+
+/* The next prepared digest, in order, if ready; called with dt->m held. */
+static struct prepared *
+digest_thread_pop(struct digest_thread *dt)
+{
+	struct prepared *pr;
+
+	if ((pr = dt->head) != NULL) {
+		if ((dt->head = pr->next) == NULL)
+			dt->tail = NULL;
+		dt->queued--;
+		dt->bytes -= pr->bytes;
+		pthread_cond_broadcast(dt->cv);
+	}
+	return pr;
+}
+
+static void
+digest_thread_stop(struct digest_thread *dt)
+{
+	struct prepared *pr;
+
+	if (dt == NULL)
+		return;
+	pthread_mutex_lock(dt->m);
+	dt->quit = true;
+	pthread_cond_broadcast(dt->cv);
+	pthread_mutex_unlock(dt->m);
+	pthread_join(dt->thread, NULL);
+	while ((pr = dt->head) != NULL) {
+		dt->head = pr->next;
+		prepared_free(pr);
+	}
+	store_close(dt->st);
+	free(dt);
+}
+
+/* Start the digest thread; NULL: the main thread prepares each digest. */
+static struct digest_thread *
+digest_thread_start(struct cycle *cy, const size_t *due, size_t n_due,
+    long long next_did, long long now)
+{
+	struct digest_thread *dt;
+	char err[256];
+	int rc;
+
+	if (n_due < 2 || getenv("PAPERWATCH_SERIAL_DIGESTS") != NULL)
+		return NULL;
+	dt = xcalloc(1, sizeof(*dt));
+	dt->cy = cy;
+	dt->due = due;
+	dt->n_due = n_due;
+	dt->next_did = next_did;
+	dt->now = now;
+	if ((dt->st = store_open(cy->conf->state, err, sizeof(err))) == NULL) {
+		log_debug("digest: no digest thread: %s", err);
+		free(dt);
+		return NULL;
+	}
+	dt->m = &cy->wake_m;
+	dt->cv = &cy->wake_cv;
+	if ((rc = spawn(&dt->thread, digest_main, dt)) != 0) {
+		log_debug("digest: no digest thread: %s", strerror(rc));
+		store_close(dt->st);
+		free(dt);
+		return NULL;
+	}
+	return dt;
 }
 
 /* The digests of one transaction: made so far, and their counts. */
@@ -1742,6 +1995,47 @@ group_end(struct cycle *cy, struct digest_group *g, struct cycle_stats *stats,
 }
 
 /*
+ * The next prepared digest. With the digest thread, while it is not ready,
+ * the delivery thread is not kept waiting for the write turn: with no open
+ * group, the turn is its for the wait; in a group, the group is committed
+ * the moment the thread asks for the turn (its turn_take wakes us), not
+ * before: a commit per digest would rewrite the pages digests share.
+ */
+static struct prepared *
+next_prepared(struct cycle *cy, struct digest_thread *dt, size_t si,
+    long long *next_did, struct digest_group *g, struct cycle_stats *stats,
+    size_t *failed, long long now)
+{
+	struct prepared *pr;
+	bool released = false;
+
+	if (dt == NULL) {
+		pr = prepare_digest(cy, cy->st, si, *next_did, now);
+		if (pr->rc == 1)
+			++*next_did;
+		return pr;
+	}
+	pthread_mutex_lock(dt->m);
+	while ((pr = digest_thread_pop(dt)) == NULL) {
+		if (cy->bg != NULL && g->n > 0 && turn_wanted(cy->bg)) {
+			pthread_mutex_unlock(dt->m);
+			*failed += group_end(cy, g, stats, now);
+			pthread_mutex_lock(dt->m);
+		} else if (cy->bg != NULL && g->n == 0 && !released) {
+			pthread_mutex_unlock(dt->m);
+			bg_release(cy);
+			released = true;
+			pthread_mutex_lock(dt->m);
+		} else
+			pthread_cond_wait(dt->cv, dt->m);
+	}
+	pthread_mutex_unlock(dt->m);
+	if (released)
+		bg_hold(cy);
+	return pr;
+}
+
+/*
  * The digests go into the outbox CYCLE_DIGEST_GROUP to a transaction (a
  * commit, and its WAL frames, per digest cost more than the digest): each
  * one in a savepoint, so that one that fails leaves the others alone.  A
@@ -1752,9 +2046,12 @@ size_t
 cycle_digests(struct cycle *cy, bool force, long long now,
     struct cycle_stats *stats)
 {
+	struct digest_thread *dt;
 	struct digest_group g;
 	struct cycle_stats ds;
-	size_t failed = 0;
+	size_t failed = 0, *due, n_due = 0;
+	long long next_did;
+	char err[512];
 
 	/*
 	 * What ingest freed (the parsed feed) goes back to the system first:
@@ -1762,27 +2059,44 @@ cycle_digests(struct cycle *cy, bool force, long long now,
 	 * delivery thread's arena then grew on top of it.
 	 */
 	malloc_trim(0);
+	due = xcalloc(cy->conf->n_subs + 1, sizeof(*due));
+	for (size_t i = 0; i < cy->conf->n_subs; i++)
+		if (force || sub_due(cy, i, now))
+			due[n_due++] = i;
+	if (n_due == 0) {
+		free(due);
+		return 0;
+	}
+	if ((next_did = store_digest_next_id(cy->st, err, sizeof(err))) < 0) {
+		log_err("digest: %s", err);
+		free(due);
+		return n_due;
+	}
 	memset(&g, 0, sizeof(g));
 	cy->pcache = xcalloc(1, sizeof(*cy->pcache));
+	dt = digest_thread_start(cy, due, n_due, next_did, now);
 	bg_hold(cy);
-	for (size_t i = 0; i < cy->conf->n_subs; i++) {
-		char err[512];
+	for (size_t k = 0; k < n_due; k++) {
+		size_t i = due[k];
+		struct prepared *pr;
 		int rc;
 
-		if (!force && !sub_due(cy, i, now))
-			continue;
+		pr = next_prepared(cy, dt, i, &next_did, &g, stats, &failed,
+		    now);
 		if (g.n == 0 && store_begin(cy->st, err, sizeof(err)) == -1) {
 			log_err("digest: subscription '%s': %s",
 			    cy->conf->subs[i].name, err);
 			failed++;
+			prepared_free(pr);
 			continue;
 		}
 		if (g.n == 0)
 			g.first = i;
 		memset(&ds, 0, sizeof(ds));
 		if ((rc = store_savepoint(cy->st, err, sizeof(err))) == 0 &&
-		    (rc = make_digest(cy, i, now, &ds, err, sizeof(err))) >= 0)
+		    (rc = write_digest(cy, pr, now, &ds, err, sizeof(err))) >= 0)
 			rc = store_savepoint_release(cy->st, err, sizeof(err));
+		prepared_free(pr);
 		if (rc == -1) {
 			store_savepoint_rollback(cy->st);
 			log_err("digest: subscription '%s': %s",
@@ -1807,8 +2121,16 @@ cycle_digests(struct cycle *cy, bool force, long long now,
 	}
 	failed += group_end(cy, &g, stats, now);
 	bg_release(cy);
+	digest_thread_stop(dt);
 	paper_cache_free(cy->pcache);
 	cy->pcache = NULL;
+	free(due);
+	/*
+	 * The paper cache was the digest thread's arena: handed back, or the
+	 * outbox batches that cycle_deliver reads next grow another one.
+	 */
+	if (dt != NULL)
+		malloc_trim(0);
 	return failed;
 }
 
@@ -1864,6 +2186,14 @@ turn_take(struct bg_deliver *bg)
 		return;
 	pthread_mutex_lock(&bg->m);
 	t = bg->next++;
+	if (t != bg->serving) {
+		/* the digest maker may be waiting for a digest: wake it */
+		pthread_mutex_unlock(&bg->m);
+		pthread_mutex_lock(&bg->cy->wake_m);
+		pthread_cond_broadcast(&bg->cy->wake_cv);
+		pthread_mutex_unlock(&bg->cy->wake_m);
+		pthread_mutex_lock(&bg->m);
+	}
 	while (t != bg->serving)
 		pthread_cond_wait(&bg->cv, &bg->m);
 	pthread_mutex_unlock(&bg->m);
@@ -2368,7 +2698,7 @@ cycle_preview(struct cycle *cy, const char *subname, const char *format,
 	}
 	memset(&b, 0, sizeof(b));
 	if (papers == NULL &&
-	    build_items(cy, &cy->conf->subs[si], &b, err, errlen) == -1)
+	    build_items(cy, cy->st, &cy->conf->subs[si], &b, err, errlen) == -1)
 		return -1;
 	for (size_t i = 0; papers != NULL && i < papers->n; i++) {
 		pv.paper = papers->v[i];

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,11 +207,24 @@ fault_max_pages(struct store *st, char *err, size_t errlen)
 	return exec(st, sql, err, errlen);
 }
 
+/*
+ * Before SQLite starts: no memory statistics (paperwatch reads none), which
+ * SQLite otherwise keeps under one process-wide mutex taken for every
+ * allocation, by every connection, whatever its thread.
+ */
+static void
+sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct store *
 store_open(const char *path, char *err, size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *st = xcalloc(1, sizeof(*st));
 
+	pthread_once(&once, sqlite_setup);
 	if (create_private(path, err, errlen) == -1)
 		goto fail;
 	/*
@@ -1124,13 +1138,30 @@ assign(struct store *st, const char *sub, const char *const *papers,
 }
 
 long long
-store_digest_new(struct store *st, const char *sub, const char *date,
-    long long now, const char *const *papers, size_t n, char *err,
-    size_t errlen)
+store_digest_next_id(struct store *st, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = cached(st, Q_DIGEST_ADD, "INSERT INTO digests(sub, "
-	    "date, created, n_papers) VALUES(?1, ?2, ?3, ?4)", err, errlen);
-	long long id;
+	sqlite3_stmt *s = prep(st, "SELECT coalesce(max(id), 0) + 1 FROM "
+	    "digests", err, errlen);
+	long long id = -1;
+
+	if (s == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	else
+		db_err(st, err, errlen, "reading the digests");
+	sqlite3_finalize(s);
+	return id;
+}
+
+long long
+store_digest_new_id(struct store *st, long long id, const char *sub,
+    const char *date, long long now, const char *const *papers, size_t n,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = cached(st, Q_DIGEST_ADD, "INSERT INTO digests(id, "
+	    "sub, date, created, n_papers) VALUES(?5, ?1, ?2, ?3, ?4)", err,
+	    errlen);
 
 	if (s == NULL)
 		return -1;
@@ -1138,6 +1169,10 @@ store_digest_new(struct store *st, const char *sub, const char *date,
 	bind_str(s, 2, date);
 	sqlite3_bind_int64(s, 3, now);
 	sqlite3_bind_int64(s, 4, (long long)n);
+	if (id > 0)
+		sqlite3_bind_int64(s, 5, id);
+	else
+		sqlite3_bind_null(s, 5);	/* the next rowid */
 	if (step_reset(st, s, err, errlen) == -1)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
@@ -1145,6 +1180,15 @@ store_digest_new(struct store *st, const char *sub, const char *date,
 	    store_sub_set_last_digest(st, sub, now, err, errlen) == -1)
 		return -1;
 	return id;
+}
+
+long long
+store_digest_new(struct store *st, const char *sub, const char *date,
+    long long now, const char *const *papers, size_t n, char *err,
+    size_t errlen)
+{
+	return store_digest_new_id(st, 0, sub, date, now, papers, n, err,
+	    errlen);
 }
 
 int

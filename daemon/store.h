@@ -150,6 +150,14 @@ long long store_count_digests(struct store *st);
 long long store_digest_new(struct store *st, const char *sub,
 	    const char *date, long long now, const char *const *papers,
 	    size_t n, char *err, size_t errlen);
+/*
+ * The same with the digest's id given (0: the next one), and the id the
+ * next digest would get now (-1 on error).
+ */
+long long store_digest_new_id(struct store *st, long long id,
+	    const char *sub, const char *date, long long now,
+	    const char *const *papers, size_t n, char *err, size_t errlen);
+long long store_digest_next_id(struct store *st, char *err, size_t errlen);
 /* Mark every pending match of sub handled without a digest. */
 int	store_drop_pending(struct store *st, const char *sub,
 	    char *err, size_t errlen);

@@ -706,6 +706,49 @@ test_savepoints(void **state)
 	store_close(st);
 }
 
+/*
+ * A digest made with the id it was rendered with (the digest thread
+ * renders ahead of the writer): ids may skip one whose digest failed, and
+ * an id taken already is an error, not a second digest.
+ */
+static void
+test_digest_ids(void **state)
+{
+	struct store *st = open_db();
+	const char *hits[] = { "graph" };
+	const char *a[] = { "2502.00021" }, *b[] = { "2502.00022" };
+	struct store_match *m;
+	long long next;
+	size_t n;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(store_add_match(st, "ia", a[0], 0, 1.0, hits, 1, 10,
+	    err, sizeof(err)), 1);
+	assert_int_equal(store_add_match(st, "ib", b[0], 0, 1.0, hits, 1, 10,
+	    err, sizeof(err)), 1);
+	next = store_digest_next_id(st, err, sizeof(err));
+	assert_true(next >= 1);
+	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+	assert_int_equal(store_digest_new_id(st, next + 1, "ia", "2026-11-27",
+	    30, a, 1, err, sizeof(err)), next + 1);
+	assert_int_equal(store_savepoint(st, err, sizeof(err)), 0);
+	assert_int_equal(store_digest_new_id(st, next + 1, "ib", "2026-11-27",
+	    30, b, 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "UNIQUE"));
+	store_savepoint_rollback(st);
+	assert_int_equal(store_commit(st, err, sizeof(err)), 0);
+	assert_int_equal(store_digest_next_id(st, err, sizeof(err)), next + 2);
+	/* ib's match is still pending; 0 takes the next id */
+	assert_int_equal(store_pending(st, "ib", 0, 0, &m, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	store_matches_free(m, n);
+	assert_int_equal(store_digest_new_id(st, 0, "ib", "2026-11-27", 30, b,
+	    1, err, sizeof(err)), next + 2);
+	store_close(st);
+}
+
 static void
 test_feed_state_and_reopen(void **state)
 {
@@ -778,6 +821,7 @@ main(void)
 		cmocka_unit_test(test_add_matches),
 		cmocka_unit_test(test_pending_hits_forms),
 		cmocka_unit_test(test_pending_versions),
+		cmocka_unit_test(test_digest_ids),
 		cmocka_unit_test(test_feed_state_and_reopen),
 		cmocka_unit_test(test_open_errors),
 	};
