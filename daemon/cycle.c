@@ -1522,8 +1522,10 @@ build_items(struct cycle *cy, struct store *st, const struct conf_sub *sub,
 
 /*
  * A digest made ready for the outbox: what cycle_digests writes in its
- * transaction, prepared (read, rendered, its messages built) beforehand,
- * by the digest thread when there is one.
+ * transaction, prepared (read and rendered) beforehand, by the digest
+ * thread when there is one. The writer builds the email messages from the
+ * rendered parts (MIME, quoted-printable, one per recipient): it waits for
+ * the digest thread, which has the most to do.
  */
 struct prep_msg {
 	const char		*channel;	/* "smtp", "mbox", "webhook" */
@@ -1544,10 +1546,13 @@ struct prepared {
 	size_t			 n_papers;
 	struct store_match	*m;
 	size_t			 n_m;
-	struct prep_msg		*msgs;
+	char			*text;		/* the email parts, rendered: */
+	char			*html;		/* built into one message per */
+	char			*subject;	/* recipient by the writer */
+	struct prep_msg		*msgs;		/* the webhook posts */
 	size_t			 n_msgs;
 	size_t			 cap_msgs;
-	size_t			 bytes;		/* of the bodies */
+	size_t			 bytes;		/* of all these */
 	struct prepared		*next;		/* in the digest thread's queue */
 };
 
@@ -1562,6 +1567,9 @@ prepared_free(struct prepared *pr)
 		free(pr->msgs[i].body);
 	}
 	free(pr->msgs);
+	free(pr->text);
+	free(pr->html);
+	free(pr->subject);
 	free(pr->ids);
 	store_matches_free(pr->m, pr->n_m);
 	free(pr);
@@ -1588,38 +1596,61 @@ prep_add(struct prepared *pr, const char *channel, const char *dest,
 	pr->bytes += len;
 }
 
-struct rendered {
-	struct strvec	text;
-	struct strvec	html;
-	char		*subject;
-};
-
+/* Render sub's email parts and subject into pr. */
 static int
-queue_mail(struct cycle *cy, const struct conf_sub *sub,
+render_mail(struct cycle *cy, const struct conf_sub *sub,
     const struct digest *d, struct digest_pcache *const *caches,
-    long long digest_id, long long now, struct prepared *pr, char *err,
-    size_t errlen)
+    struct prepared *pr, char *err, size_t errlen)
 {
-	struct rendered r;
-	struct buf msg, text;
-	size_t len;
-	int rc = -1;
+	struct strvec text, html;
+	struct buf joined;
 	char e[512];
+	int rc = -1;
 
-	memset(&r, 0, sizeof(r));
-	buf_init(&text);
+	strvec_init(&text);
+	strvec_init(&html);
+	buf_init(&joined);
 	if (digest_render_cached(cy->renderer, d, "text", NULL, caches,
-	    &r.text, e, sizeof(e)) == -1 ||
+	    &text, e, sizeof(e)) == -1 ||
 	    digest_render_cached(cy->renderer, d, "html", NULL, caches,
-	    &r.html, e, sizeof(e)) == -1) {
+	    &html, e, sizeof(e)) == -1) {
 		snprintf(err, errlen, "%s", e);
 		goto out;
 	}
-	for (size_t i = 0; i < r.text.n && r.text.n > 1; i++)
-		buf_adds(&text, r.text.v[i]);	/* one part: used as it is */
-	if ((r.subject = digest_subject(d, sub->subject, err,
+	if ((pr->subject = digest_subject(d, sub->subject, err,
 	    errlen)) == NULL)
 		goto out;
+	if (text.n == 1) {		/* one part: used as it is */
+		pr->text = text.v[0];
+		text.v[0] = NULL;
+	} else {
+		for (size_t i = 0; i < text.n; i++)
+			buf_adds(&joined, text.v[i]);
+		pr->text = buf_detach(&joined);
+	}
+	if (html.n > 0) {
+		pr->html = html.v[0];
+		html.v[0] = NULL;
+	}
+	pr->bytes += strlen(pr->text) + (pr->html ? strlen(pr->html) : 0);
+	rc = 0;
+out:
+	strvec_release(&text);
+	strvec_release(&html);
+	buf_release(&joined);
+	return rc;
+}
+
+/* Build pr's email, one message per recipient, into the outbox. */
+static int
+queue_mail(struct cycle *cy, const struct conf_sub *sub,
+    const struct prepared *pr, long long now, char *err, size_t errlen)
+{
+	struct buf msg;
+	int rc = -1;
+	char e[512];
+
+	buf_init(&msg);
 	for (size_t i = 0; i <= sub->email.n; i++) {
 		bool is_mbox = i == sub->email.n;
 		const char *to = is_mbox ? (sub->email.n ? sub->email.v[0] :
@@ -1629,9 +1660,8 @@ queue_mail(struct cycle *cy, const struct conf_sub *sub,
 			.from = cy->conf->smtp.from ? cy->conf->smtp.from :
 			    "paperwatch <paperwatch@localhost>",
 			.to = to, .reply_to = cy->conf->smtp.reply_to,
-			.subject = r.subject, .text = r.text.n == 1 ?
-			    r.text.v[0] : buf_str(&text),
-			.html = r.html.n ? r.html.v[0] : NULL,
+			.subject = pr->subject, .text = pr->text,
+			.html = pr->html,
 			.message_id = mid, .date = now, .list_id = list_id,
 			.list_unsubscribe = cy->conf->smtp.list_unsubscribe,
 		};
@@ -1639,28 +1669,25 @@ queue_mail(struct cycle *cy, const struct conf_sub *sub,
 		if (is_mbox && sub->mbox == NULL)
 			break;
 		snprintf(mid, sizeof(mid), "paperwatch.%lld.%lld.%016llx@%s",
-		    digest_id, now, fnv1a(is_mbox ? sub->mbox : to), cy->host);
+		    pr->did, now, fnv1a(is_mbox ? sub->mbox : to), cy->host);
 		snprintf(list_id, sizeof(list_id), "%s.paperwatch.%s",
 		    sub->name, cy->host);
 		for (char *p = list_id; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
 				*p = '-';
-		buf_init(&msg);
+		buf_reset(&msg);
 		if (mail_build(&ms, &msg, e, sizeof(e)) == -1) {
-			buf_release(&msg);
 			snprintf(err, errlen, "%s", e);
 			goto out;
 		}
-		len = msg.len;
-		prep_add(pr, is_mbox ? "mbox" : "smtp", is_mbox ? sub->mbox :
-		    to, r.subject, buf_detach(&msg), len);
+		if (store_outbox_add(cy->st, pr->did, sub->name,
+		    is_mbox ? "mbox" : "smtp", is_mbox ? sub->mbox : to,
+		    pr->subject, msg.data, msg.len, now, err, errlen) == -1)
+			goto out;
 	}
 	rc = 0;
 out:
-	strvec_release(&r.text);
-	strvec_release(&r.html);
-	free(r.subject);
-	buf_release(&text);
+	buf_release(&msg);
 	return rc;
 }
 
@@ -1712,8 +1739,8 @@ digest_setup(struct cycle *cy, size_t si, struct built *b, long long now,
 
 /*
  * Prepare sub si's digest, to be digest did if it has anything to say:
- * read its pending matches and papers from st, render it and build its
- * messages. Reads only, so that it runs beside the writer: the pending
+ * read its pending matches and papers from st, render its email parts,
+ * subject and webhook posts. Reads only, so that it runs beside the writer: the pending
  * matches of a subscription change only when its own digest is written.
  */
 static struct prepared *
@@ -1740,8 +1767,8 @@ prepare_digest(struct cycle *cy, struct store *st, size_t si, long long did,
 	snprintf(id, sizeof(id), "%lld", did);
 	digest_sort(&d);
 	attach_caches(cy, &b);
-	if ((sub->email.n > 0 || sub->mbox != NULL) && queue_mail(cy, sub, &d,
-	    b.caches, did, now, pr, pr->err, sizeof(pr->err)) == -1)
+	if ((sub->email.n > 0 || sub->mbox != NULL) && render_mail(cy, sub,
+	    &d, b.caches, pr, pr->err, sizeof(pr->err)) == -1)
 		goto out;
 	if (queue_webhooks(cy, sub, &d, b.caches, pr, pr->err,
 	    sizeof(pr->err)) == -1)
@@ -1784,6 +1811,9 @@ write_digest(struct cycle *cy, const struct prepared *pr, long long now,
 	    pr->ids, pr->n_papers, err, errlen);
 	if (did == -1)
 		return -1;
+	/* the messages are built here: this thread has time to spare */
+	if (pr->text != NULL && queue_mail(cy, sub, pr, now, err, errlen) == -1)
+		return -1;
 	for (size_t i = 0; i < pr->n_msgs; i++) {
 		const struct prep_msg *pm = &pr->msgs[i];
 
@@ -1809,7 +1839,7 @@ write_digest(struct cycle *cy, const struct prepared *pr, long long now,
  * beyond one digest's messages.
  */
 #define DIGEST_QUEUE		8		/* digests prepared ahead */
-#define DIGEST_QUEUE_BYTES	(1 << 20)	/* and their bodies */
+#define DIGEST_QUEUE_BYTES	(1 << 20)	/* and their rendered parts */
 
 struct digest_thread {
 	struct cycle		*cy;
@@ -1834,6 +1864,8 @@ digest_main(void *arg)
 
 	for (size_t k = 0; k < dt->n_due; k++) {
 		struct prepared *pr;
+		char err[256];
+		bool in_tx;
 
 		pthread_mutex_lock(dt->m);
 		while (!dt->quit && dt->queued > 0 &&
@@ -1845,8 +1877,12 @@ digest_main(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(dt->m);
+		/* its reads in one transaction: one WAL lock, not one a read */
+		in_tx = store_begin_read(dt->st, err, sizeof(err)) == 0;
 		pr = prepare_digest(dt->cy, dt->st, dt->due[k], dt->next_did,
 		    dt->now);
+		if (in_tx && store_commit(dt->st, err, sizeof(err)) == -1)
+			store_rollback(dt->st);
 		if (pr->rc == 1)
 			dt->next_did++;
 		pthread_mutex_lock(dt->m);

@@ -300,6 +300,12 @@ store_begin(struct store *st, char *err, size_t errlen)
 }
 
 int
+store_begin_read(struct store *st, char *err, size_t errlen)
+{
+	return exec(st, "BEGIN DEFERRED", err, errlen);
+}
+
+int
 store_commit(struct store *st, char *err, size_t errlen)
 {
 	return exec(st, "COMMIT", err, errlen);

@@ -30,6 +30,9 @@ void		 store_release_memory(struct store *st);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int		 store_begin(struct store *st, char *err, size_t errlen);
 int		 store_commit(struct store *st, char *err, size_t errlen);
+/* A transaction that only reads: one snapshot, one lock, for many reads
+   (store_commit ends it). */
+int		 store_begin_read(struct store *st, char *err, size_t errlen);
 void		 store_rollback(struct store *st);
 /*
  * Inside a transaction: SAVEPOINT, RELEASE it, or undo what was done
