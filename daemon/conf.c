@@ -21,6 +21,7 @@
 #include "../feeds/source.h"
 #include "log.h"
 #include "query.h"
+#include "render.h"
 #include "schedule.h"
 
 #define CONF_SECRET_MAX	4096
@@ -681,6 +682,15 @@ check_sub(struct ctx *cx, const config_setting_t *g, struct conf_sub *sub,
 		conf_error(cx, at(g, "timezone"), "subscription '%s': unknown "
 		    "time zone '%s' (an IANA name such as Europe/Berlin)",
 		    name, sub->timezone);
+	if (sub->subject != NULL) {
+		struct render_tpl *t = render_compile(sub->subject,
+		    strlen(sub->subject), "subject", err, sizeof(err));
+
+		if (t == NULL)
+			conf_error(cx, at(g, "subject"), "subscription '%s': "
+			    "%s", name, err);
+		render_tpl_free(t);
+	}
 	if (sub->schedule == NULL)
 		sub->schedule = xstrdup("immediate");
 	if (schedule_parse(sub->schedule, NULL, &sch, err, sizeof(err)) == -1)

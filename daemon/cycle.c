@@ -49,6 +49,7 @@ struct cycle {
 	pthread_cond_t		 wake_cv;
 	struct paper_cache	*pcache;	/* cycle_digests: its preparer's */
 	struct bg_deliver	*bg;		/* from cycle_digests on */
+	bool			 bg_tried;	/* bg_start ran this cycle */
 	const struct conf	*conf;
 	struct store		*st;
 	struct matcher		*matcher;
@@ -2110,6 +2111,7 @@ cycle_digests(struct cycle *cy, bool force, long long now,
 	}
 	memset(&g, 0, sizeof(g));
 	cy->pcache = xcalloc(1, sizeof(*cy->pcache));
+	cy->bg_tried = cy->bg != NULL;
 	dt = digest_thread_start(cy, due, n_due, next_did, now);
 	bg_hold(cy);
 	for (size_t k = 0; k < n_due; k++) {
@@ -2150,9 +2152,14 @@ cycle_digests(struct cycle *cy, bool force, long long now,
 			g.stats.digests += ds.digests;
 			g.stats.messages += ds.messages;
 		}
-		/* a delivery waiting to record a result ends the group */
+		/*
+		 * A delivery waiting to record a result ends the group, and so
+		 * does the first digest with messages: the delivery thread
+		 * starts with its commit.
+		 */
 		if (++g.n >= CYCLE_DIGEST_GROUP ||
-		    (cy->bg != NULL && turn_wanted(cy->bg)))
+		    (cy->bg != NULL && turn_wanted(cy->bg)) ||
+		    (!cy->bg_tried && g.stats.messages > 0))
 			failed += group_end(cy, &g, stats, now);
 	}
 	failed += group_end(cy, &g, stats, now);
@@ -2510,7 +2517,10 @@ bg_start(struct cycle *cy, long long now)
 	char err[256];
 	int rc;
 
-	if (cy->bg != NULL || getenv("PAPERWATCH_SERIAL_DELIVERY") != NULL)
+	if (cy->bg != NULL || cy->bg_tried)
+		return;
+	cy->bg_tried = true;
+	if (getenv("PAPERWATCH_SERIAL_DELIVERY") != NULL)
 		return;
 	bg = xcalloc(1, sizeof(*bg));
 	bg->cy = cy;

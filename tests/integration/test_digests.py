@@ -24,13 +24,17 @@ WORDS = ["learning", "model", "data", "network", "quantum", "graph",
          "energy", "transformer", "diffusion", "theory", "algorithm",
          "field", "detection", "dynamics", "galaxy", "privacy", "time",
          "spectral"]
-BROKEN = 7          # this subscription's subject does not render
+BROKEN = 7          # this subscription's webhook template makes bad JSON
 
 
 def write_conf(path, work):
+    with open(os.path.join(work, "bad.mustache"), "w") as f:
+        f.write("not JSON: {{date}}\n")
     subs = []
     for i, w in enumerate(WORDS):
-        extra = ' subject = "{{#oops}} {{date}}";' if i == BROKEN else ""
+        extra = (' webhook = { format = "json"; url = "http://127.0.0.1:9/";'
+                 ' template = "%s/bad.mustache"; };' % work
+                 if i == BROKEN else "")
         subs.append('  { name = "s%02d"; keywords = ["%s"]; max_papers = %d;'
                     ' mbox = "%s/s%02d.mbox";%s }'
                     % (i, w, 5 + i % 4, work, i, extra))
@@ -116,11 +120,11 @@ try:
     broken = "s%02d" % BROKEN
     pending = [m for m in b["matches"] if m[0] == broken]
     t.ok(pending and all(m[2] is None for m in pending),
-         "the subscription whose subject fails keeps its matches pending",
+         "the subscription whose digest fails keeps its matches pending",
          pending[:3])
     t.ok(two.returncode != 0 and
-         re.search(r"digest: subscription '%s': subject:1: unclosed section"
-                   % broken, two.stderr),
+         re.search(r"digest: subscription '%s': template '.*bad.mustache' "
+                   r"produced invalid JSON" % broken, two.stderr),
          "its error is reported and the run exits non-zero", two.stderr)
     t.ok(one.stderr.count("digest: subscription") ==
          two.stderr.count("digest: subscription"),

@@ -167,6 +167,9 @@ static const struct err_case err_cases[] = {
 	    "t.conf:3: subscription 'x': unknown source 'nope'" },
 	{ UA SRC SUB("keywords = [\"a\"]; schedule = \"daily 25:00\";"),
 	    "t.conf:3: subscription 'x': schedule:" },
+	{ UA SRC SUB("keywords = [\"a\"]; subject = \"{{#d}} {{date}}\";"),
+	    "t.conf:3: subscription 'x': subject:1: unclosed section at tag "
+	    "'{{#d}}'" },
 	{ UA SRC SUB("keywords = [\"a\"]; timezone = \"Europe/Berln\";"),
 	    "t.conf:3: subscription 'x': unknown time zone 'Europe/Berln'" },
 	{ UA SRC SUB("keywords = [\"a\"]; email = [\"bob\"];"),
