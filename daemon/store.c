@@ -25,7 +25,8 @@ enum store_q {
 	Q_PAPER_ADD,
 	Q_SUB_FIRST, Q_SUB_ADD, Q_SUB_LAST, Q_SUB_SET_LAST, Q_PENDING,
 	Q_ASSIGN, Q_DIGEST_ADD, Q_DROP_PENDING,
-	Q_OUTBOX_ADD, Q_OUTBOX_DUE, Q_OUTBOX_GET, Q_OUTBOX_FAILED, Q_MAX
+	Q_OUTBOX_ADD, Q_OUTBOX_DUE, Q_OUTBOX_GET, Q_OUTBOX_FAILED,
+	Q_BEGIN, Q_BEGIN_READ, Q_COMMIT, Q_SAVEPOINT, Q_RELEASE, Q_MAX
 };
 
 struct store {
@@ -293,22 +294,35 @@ store_release_memory(struct store *st)
 	sqlite3_db_release_memory(st->db);
 }
 
+/*
+ * Transaction control, prepared once: a digest phase runs several
+ * thousand of them, and sqlite3_exec parses each anew.
+ */
+static int
+control(struct store *st, enum store_q which, const char *sql, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = cached(st, which, sql, err, errlen);
+
+	return s == NULL ? -1 : step_reset(st, s, err, errlen);
+}
+
 int
 store_begin(struct store *st, char *err, size_t errlen)
 {
-	return exec(st, "BEGIN IMMEDIATE", err, errlen);
+	return control(st, Q_BEGIN, "BEGIN IMMEDIATE", err, errlen);
 }
 
 int
 store_begin_read(struct store *st, char *err, size_t errlen)
 {
-	return exec(st, "BEGIN DEFERRED", err, errlen);
+	return control(st, Q_BEGIN_READ, "BEGIN DEFERRED", err, errlen);
 }
 
 int
 store_commit(struct store *st, char *err, size_t errlen)
 {
-	return exec(st, "COMMIT", err, errlen);
+	return control(st, Q_COMMIT, "COMMIT", err, errlen);
 }
 
 void
@@ -327,13 +341,13 @@ store_in_transaction(struct store *st)
 int
 store_savepoint(struct store *st, char *err, size_t errlen)
 {
-	return exec(st, "SAVEPOINT pw", err, errlen);
+	return control(st, Q_SAVEPOINT, "SAVEPOINT pw", err, errlen);
 }
 
 int
 store_savepoint_release(struct store *st, char *err, size_t errlen)
 {
-	return exec(st, "RELEASE pw", err, errlen);
+	return control(st, Q_RELEASE, "RELEASE pw", err, errlen);
 }
 
 void
