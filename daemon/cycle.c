@@ -155,6 +155,14 @@ cycle_new(const struct conf *c, struct store *st, char *err, size_t errlen)
 
 	cy->conf = c;
 	cy->st = st;
+	/*
+	 * The WAL is copied back into the database when the main thread
+	 * would otherwise wait (for the digest thread, or for the delivery
+	 * thread at the end), not inside the commit of the ingest or of a
+	 * digest group, which the digest and delivery threads wait for.
+	 */
+	if (st != NULL)
+		store_defer_checkpoints(st, true);
 	pthread_mutex_init(&cy->wake_m, NULL);
 	pthread_cond_init(&cy->wake_cv, NULL);
 	cy->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
@@ -199,6 +207,8 @@ cycle_free(struct cycle *cy)
 		for (size_t i = 0; i < cy->conf->n_subs; i++)
 			schedule_release(&cy->schedules[i]);
 	free(cy->schedules);
+	if (cy->st != NULL && store_checkpoint_due(cy->st, 1))
+		store_checkpoint(cy->st);
 	pthread_mutex_destroy(&cy->wake_m);
 	pthread_cond_destroy(&cy->wake_cv);
 	free(cy);
@@ -2023,6 +2033,8 @@ group_end(struct cycle *cy, struct digest_group *g, struct cycle_stats *stats,
 	size_t before = stats->messages, failed;
 
 	failed = group_commit(cy, g, stats);
+	if (store_checkpoint_due(cy->st, 8))	/* never idle: bound the WAL */
+		store_checkpoint(cy->st);
 	if (stats->messages > before && cy->bg == NULL) {
 		bg_start(cy, now);
 		bg_hold(cy);
@@ -2063,6 +2075,10 @@ next_prepared(struct cycle *cy, struct digest_thread *dt, size_t si,
 			bg_release(cy);
 			released = true;
 			pthread_mutex_lock(dt->m);
+		} else if (g->n == 0 && store_checkpoint_due(cy->st, 1)) {
+			pthread_mutex_unlock(dt->m);
+			store_checkpoint(cy->st);	/* idle: copy the WAL */
+			pthread_mutex_lock(dt->m);
 		} else
 			pthread_cond_wait(dt->cv, dt->m);
 	}
@@ -2102,6 +2118,8 @@ cycle_digests(struct cycle *cy, bool force, long long now,
 			due[n_due++] = i;
 	if (n_due == 0) {
 		free(due);
+		if (store_checkpoint_due(cy->st, 1))
+			store_checkpoint(cy->st);
 		return 0;
 	}
 	if ((next_did = store_digest_next_id(cy->st, err, sizeof(err))) < 0) {
@@ -2164,6 +2182,8 @@ cycle_digests(struct cycle *cy, bool force, long long now,
 	}
 	failed += group_end(cy, &g, stats, now);
 	bg_release(cy);
+	if (store_checkpoint_due(cy->st, 1))
+		store_checkpoint(cy->st);	/* while the last are sent */
 	digest_thread_stop(dt);
 	paper_cache_free(cy->pcache);
 	cy->pcache = NULL;
@@ -2532,6 +2552,8 @@ bg_start(struct cycle *cy, long long now)
 		bg_free(bg);
 		return;
 	}
+	/* its commits, in the write turn, leave the checkpoints to us */
+	store_defer_checkpoints(bg->st, true);
 	if ((rc = spawn(&bg->thread, bg_main, bg)) != 0) {
 		log_debug("deliver: no background delivery: %s", strerror(rc));
 		bg_free(bg);
@@ -2618,6 +2640,8 @@ cycle_deliver(struct cycle *cy, long long now, struct cycle_stats *stats)
 	if (!failed && !stopping(cy))
 		deliver_due(&sd, now, stats, &unsent);
 	store_outbox_compact(cy->st);
+	if (store_checkpoint_due(cy->st, 1))
+		store_checkpoint(cy->st);
 	return unsent;
 }
 

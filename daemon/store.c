@@ -19,6 +19,7 @@
 #define STORE_SCHEMA_VERSION	1
 
 #define STORE_MATCH_ROWS	64	/* rows of one multi-row INSERT */
+#define STORE_CKPT_PAGES	1000	/* SQLite's automatic checkpoint */
 
 /* Statements run once per subscription or digest: prepared once. */
 enum store_q {
@@ -36,6 +37,8 @@ struct store {
 	sqlite3_stmt	*add_match;
 	sqlite3_stmt	*outbox_sent;	/* once per message: prepared once */
 	bool		 outbox_compacted;	/* old sent bodies dropped */
+	int		 wal_pages;	/* deferred checkpoints: WAL frames, */
+	int		 wal_done;	/* of which copied back */
 	sqlite3_stmt	*q[Q_MAX];	/* by enum store_q, prepared on use */
 	sqlite3_stmt	*add_matches[STORE_MATCH_ROWS + 1]; /* by rows */
 };
@@ -240,8 +243,13 @@ store_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
+	/*
+	 * journal_size_limit: with checkpoints deferred to idle moments
+	 * (store_defer_checkpoints), a large cycle can grow the WAL to tens
+	 * of MB; once it starts again, it goes back to this size on disk.
+	 */
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-	    "PRAGMA secure_delete=FAST;",
+	    "PRAGMA secure_delete=FAST; PRAGMA journal_size_limit=16777216;",
 	    err, errlen) == -1 || check_schema(st, err, errlen) == -1 ||
 	    fault_max_pages(st, err, errlen) == -1) {
 		char tmp[256];
@@ -286,6 +294,46 @@ store_close(struct store *st)
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st);
+}
+
+static int
+wal_count(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *st = arg;
+
+	(void)db;
+	(void)name;
+	if (pages < st->wal_done)
+		st->wal_done = 0;	/* the WAL was started again */
+	st->wal_pages = pages;
+	return SQLITE_OK;
+}
+
+void
+store_defer_checkpoints(struct store *st, bool defer)
+{
+	if (defer)
+		sqlite3_wal_hook(st->db, wal_count, st);
+	else
+		sqlite3_wal_autocheckpoint(st->db, STORE_CKPT_PAGES);
+}
+
+bool
+store_checkpoint_due(const struct store *st, int factor)
+{
+	return st->wal_pages - st->wal_done >= STORE_CKPT_PAGES * factor;
+}
+
+void
+store_checkpoint(struct store *st)
+{
+	int log = 0, done = 0;
+
+	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    &log, &done) == SQLITE_OK && log >= 0 && done >= 0) {
+		st->wal_pages = log;
+		st->wal_done = done;
+	}
 }
 
 void

@@ -749,6 +749,40 @@ test_digest_ids(void **state)
 	store_close(st);
 }
 
+/*
+ * Deferred checkpoints: commits leave the WAL alone, store_checkpoint_due
+ * says when it holds SQLite's 1,000 pages, store_checkpoint copies it.
+ */
+static void
+test_deferred_checkpoints(void **state)
+{
+	struct store *st = open_db();
+	static char body[4096];
+	char err[256];
+
+	(void)state;
+	memset(body, 'x', sizeof(body));
+	store_defer_checkpoints(st, true);
+	assert_false(store_checkpoint_due(st, 1));
+	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+	for (int i = 0; i < 1200; i++)
+		assert_int_equal(store_outbox_add(st, 0, "ck", "smtp",
+		    "a@example.org", "s", body, sizeof(body), 10, err,
+		    sizeof(err)), 0);
+	assert_int_equal(store_commit(st, err, sizeof(err)), 0);
+	assert_true(store_checkpoint_due(st, 1));
+	assert_false(store_checkpoint_due(st, 8));
+	store_checkpoint(st);
+	assert_false(store_checkpoint_due(st, 1));
+	/* a small commit after it is not due either */
+	assert_int_equal(store_begin(st, err, sizeof(err)), 0);
+	assert_int_equal(store_outbox_add(st, 0, "ck", "smtp",
+	    "b@example.org", "s", "b", 1, 10, err, sizeof(err)), 0);
+	assert_int_equal(store_commit(st, err, sizeof(err)), 0);
+	assert_false(store_checkpoint_due(st, 1));
+	store_close(st);
+}
+
 static void
 test_feed_state_and_reopen(void **state)
 {
@@ -822,6 +856,7 @@ main(void)
 		cmocka_unit_test(test_pending_hits_forms),
 		cmocka_unit_test(test_pending_versions),
 		cmocka_unit_test(test_digest_ids),
+		cmocka_unit_test(test_deferred_checkpoints),
 		cmocka_unit_test(test_feed_state_and_reopen),
 		cmocka_unit_test(test_open_errors),
 	};
