@@ -2075,9 +2075,11 @@ next_prepared(struct cycle *cy, struct digest_thread *dt, size_t si,
 			bg_release(cy);
 			released = true;
 			pthread_mutex_lock(dt->m);
-		} else if (g->n == 0 && store_checkpoint_due(cy->st, 1)) {
+		} else if (g->n == 0 && cy->bg_tried &&
+		    store_checkpoint_due(cy->st, 1)) {
+			/* idle: copy the WAL (once delivery has started) */
 			pthread_mutex_unlock(dt->m);
-			store_checkpoint(cy->st);	/* idle: copy the WAL */
+			store_checkpoint(cy->st);
 			pthread_mutex_lock(dt->m);
 		} else
 			pthread_cond_wait(dt->cv, dt->m);
