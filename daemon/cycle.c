@@ -2482,9 +2482,17 @@ deliver_due(struct sender *sd, long long now, struct cycle_stats *stats,
 			return -1;
 		}
 		for (size_t i = 0; i < n_ids && rc == 0 && !sd->held_off &&
-		    !stopping(sd->cy); i += batch)
+		    !stopping(sd->cy); i += batch) {
 			rc = deliver_batch(sd, ids + i, n_ids - i < batch ?
 			    n_ids - i : batch, now, stats, unsent);
+			/*
+			 * A commit per message, and checkpoints deferred: the
+			 * WAL is copied back between batches (the background
+			 * thread leaves it to the idle main thread up to 32 MB).
+			 */
+			if (store_checkpoint_due(sd->st, sd->bg != NULL ? 8 : 1))
+				store_checkpoint(sd->st);
+		}
 		free(ids);
 	} while (n_ids == CYCLE_OUTBOX_IDS && rc == 0 && !sd->held_off &&
 	    !stopping(sd->cy));
