@@ -2056,7 +2056,7 @@ next_prepared(struct cycle *cy, struct digest_thread *dt, size_t si,
     size_t *failed, long long now)
 {
 	struct prepared *pr;
-	bool released = false;
+	bool released = false, copied = false;
 
 	if (dt == NULL) {
 		pr = prepare_digest(cy, cy->st, si, *next_did, now);
@@ -2075,11 +2075,15 @@ next_prepared(struct cycle *cy, struct digest_thread *dt, size_t si,
 			bg_release(cy);
 			released = true;
 			pthread_mutex_lock(dt->m);
-		} else if (g->n == 0 && cy->bg_tried &&
+		} else if (g->n == 0 && cy->bg_tried && !copied &&
 		    store_checkpoint_due(cy->st, 1)) {
-			/* idle: copy the WAL (once delivery has started) */
+			/*
+			 * Idle: copy the WAL (once delivery has started), once
+			 * a wait: what a reader still needs stays for the next.
+			 */
 			pthread_mutex_unlock(dt->m);
 			store_checkpoint(cy->st);
+			copied = true;
 			pthread_mutex_lock(dt->m);
 		} else
 			pthread_cond_wait(dt->cv, dt->m);
