@@ -162,7 +162,7 @@ cycle_new(const struct conf *c, struct store *st, char *err, size_t errlen)
 	 * digest group, which the digest and delivery threads wait for.
 	 */
 	if (st != NULL)
-		store_defer_checkpoints(st, true);
+		store_defer_checkpoints(st);
 	pthread_mutex_init(&cy->wake_m, NULL);
 	pthread_cond_init(&cy->wake_cv, NULL);
 	cy->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
@@ -207,8 +207,8 @@ cycle_free(struct cycle *cy)
 		for (size_t i = 0; i < cy->conf->n_subs; i++)
 			schedule_release(&cy->schedules[i]);
 	free(cy->schedules);
-	if (cy->st != NULL && store_checkpoint_due(cy->st, 1))
-		store_checkpoint(cy->st);
+	if (cy->st != NULL)
+		store_checkpoint(cy->st, 1);
 	pthread_mutex_destroy(&cy->wake_m);
 	pthread_cond_destroy(&cy->wake_cv);
 	free(cy);
@@ -2033,8 +2033,7 @@ group_end(struct cycle *cy, struct digest_group *g, struct cycle_stats *stats,
 	size_t before = stats->messages, failed;
 
 	failed = group_commit(cy, g, stats);
-	if (store_checkpoint_due(cy->st, 8))	/* never idle: bound the WAL */
-		store_checkpoint(cy->st);
+	store_checkpoint(cy->st, 8);	/* never idle: bound the WAL */
 	if (stats->messages > before && cy->bg == NULL) {
 		bg_start(cy, now);
 		bg_hold(cy);
@@ -2075,14 +2074,14 @@ next_prepared(struct cycle *cy, struct digest_thread *dt, size_t si,
 			bg_release(cy);
 			released = true;
 			pthread_mutex_lock(dt->m);
-		} else if (g->n == 0 && cy->bg_tried && !copied &&
-		    store_checkpoint_due(cy->st, 1)) {
+		} else if (g->n == 0 && cy->bg_tried && !copied) {
 			/*
-			 * Idle: copy the WAL (once delivery has started), once
-			 * a wait: what a reader still needs stays for the next.
+			 * Idle: copy the WAL if due (once delivery has
+			 * started), once a wait: what a reader still needs
+			 * stays for the next.
 			 */
 			pthread_mutex_unlock(dt->m);
-			store_checkpoint(cy->st);
+			store_checkpoint(cy->st, 1);
 			copied = true;
 			pthread_mutex_lock(dt->m);
 		} else
@@ -2124,8 +2123,7 @@ cycle_digests(struct cycle *cy, bool force, long long now,
 			due[n_due++] = i;
 	if (n_due == 0) {
 		free(due);
-		if (store_checkpoint_due(cy->st, 1))
-			store_checkpoint(cy->st);
+		store_checkpoint(cy->st, 1);
 		return 0;
 	}
 	if ((next_did = store_digest_next_id(cy->st, err, sizeof(err))) < 0) {
@@ -2188,8 +2186,7 @@ cycle_digests(struct cycle *cy, bool force, long long now,
 	}
 	failed += group_end(cy, &g, stats, now);
 	bg_release(cy);
-	if (store_checkpoint_due(cy->st, 1))
-		store_checkpoint(cy->st);	/* while the last are sent */
+	store_checkpoint(cy->st, 1);	/* while the last are sent */
 	digest_thread_stop(dt);
 	paper_cache_free(cy->pcache);
 	cy->pcache = NULL;
@@ -2494,8 +2491,7 @@ deliver_due(struct sender *sd, long long now, struct cycle_stats *stats,
 			 * WAL is copied back between batches (the background
 			 * thread leaves it to the idle main thread up to 32 MB).
 			 */
-			if (store_checkpoint_due(sd->st, sd->bg != NULL ? 8 : 1))
-				store_checkpoint(sd->st);
+			store_checkpoint(sd->st, sd->bg != NULL ? 8 : 1);
 		}
 		free(ids);
 	} while (n_ids == CYCLE_OUTBOX_IDS && rc == 0 && !sd->held_off &&
@@ -2567,7 +2563,7 @@ bg_start(struct cycle *cy, long long now)
 		return;
 	}
 	/* its commits, in the write turn, leave the checkpoints to us */
-	store_defer_checkpoints(bg->st, true);
+	store_defer_checkpoints(bg->st);
 	if ((rc = spawn(&bg->thread, bg_main, bg)) != 0) {
 		log_debug("deliver: no background delivery: %s", strerror(rc));
 		bg_free(bg);
@@ -2654,8 +2650,7 @@ cycle_deliver(struct cycle *cy, long long now, struct cycle_stats *stats)
 	if (!failed && !stopping(cy))
 		deliver_due(&sd, now, stats, &unsent);
 	store_outbox_compact(cy->st);
-	if (store_checkpoint_due(cy->st, 1))
-		store_checkpoint(cy->st);
+	store_checkpoint(cy->st, 1);
 	return unsent;
 }
 

@@ -317,30 +317,24 @@ wal_count(void *arg, sqlite3 *db, const char *name, int pages)
 }
 
 void
-store_defer_checkpoints(struct store *st, bool defer)
+store_defer_checkpoints(struct store *st)
 {
-	if (defer)
-		sqlite3_wal_hook(st->db, wal_count, st);
-	else
-		sqlite3_wal_autocheckpoint(st->db, STORE_CKPT_PAGES);
+	sqlite3_wal_hook(st->db, wal_count, st);
 }
 
 bool
-store_checkpoint_due(const struct store *st, int factor)
-{
-	return st->wal_pages - st->wal_done >= STORE_CKPT_PAGES * factor;
-}
-
-void
-store_checkpoint(struct store *st)
+store_checkpoint(struct store *st, int factor)
 {
 	int log = 0, done = 0;
 
+	if (st->wal_pages - st->wal_done < STORE_CKPT_PAGES * factor)
+		return false;
 	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 	    &log, &done) == SQLITE_OK && log >= 0 && done >= 0) {
 		st->wal_pages = log;
 		st->wal_done = done;
 	}
+	return true;
 }
 
 void

@@ -28,15 +28,13 @@ void		 store_close(struct store *st);		/* accepts NULL */
 void		 store_release_memory(struct store *st);
 /*
  * Deferred checkpoints: st's commits no longer copy the WAL back into the
- * database (SQLite's automatic checkpoint, in the committing thread);
- * the caller runs store_checkpoint when it has nothing else to do, and
- * store_checkpoint_due(st, k) says when the WAL holds k times the pages
- * at which SQLite would have. store_defer_checkpoints(st, false) goes
- * back to SQLite's.
+ * database (SQLite's automatic checkpoint, in the committing thread).
+ * The caller runs store_checkpoint(st, k) when it has nothing else to do:
+ * it copies the WAL back if it holds k times the pages at which SQLite
+ * would have, and says whether it was due.
  */
-void		 store_defer_checkpoints(struct store *st, bool defer);
-bool		 store_checkpoint_due(const struct store *st, int factor);
-void		 store_checkpoint(struct store *st);
+void		 store_defer_checkpoints(struct store *st);
+bool		 store_checkpoint(struct store *st, int factor);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int		 store_begin(struct store *st, char *err, size_t errlen);
