@@ -578,10 +578,10 @@ put_step(sqlite3_stmt *s, const struct paper *m, long long now,
 	return rc;
 }
 
-int
-store_put_paper(struct store *st, const struct paper *p, const char *source,
-    long long now, struct paper **merged, bool *fresh, bool *newer,
-    char *err, size_t errlen)
+static int
+put_paper(struct store *st, const struct paper *p, struct paper **take,
+    const char *source, long long now, struct paper **merged, bool *fresh,
+    bool *newer, char *err, size_t errlen)
 {
 	struct paper *old = store_get_paper(st, p->id), *m;
 	sqlite3_stmt *add = NULL;
@@ -594,6 +594,9 @@ store_put_paper(struct store *st, const struct paper *p, const char *source,
 	if (old != NULL) {
 		m = old;
 		changed = paper_merge(m, p);
+	} else if (take != NULL) {
+		m = *take;
+		*take = NULL;
 	} else {
 		m = paper_dup(p);
 	}
@@ -630,6 +633,24 @@ store_put_paper(struct store *st, const struct paper *p, const char *source,
 	}
 	*merged = m;
 	return 0;
+}
+
+int
+store_put_paper(struct store *st, const struct paper *p, const char *source,
+    long long now, struct paper **merged, bool *fresh, bool *newer,
+    char *err, size_t errlen)
+{
+	return put_paper(st, p, NULL, source, now, merged, fresh, newer, err,
+	    errlen);
+}
+
+int
+store_put_paper_take(struct store *st, struct paper **pp, const char *source,
+    long long now, struct paper **merged, bool *fresh, bool *newer,
+    char *err, size_t errlen)
+{
+	return put_paper(st, *pp, pp, source, now, merged, fresh, newer, err,
+	    errlen);
 }
 
 int

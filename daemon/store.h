@@ -89,6 +89,14 @@ int	store_feed_names(struct store *st, struct strvec *sv,
 int	store_put_paper(struct store *st, const struct paper *p,
 	    const char *source, long long now, struct paper **merged,
 	    bool *fresh, bool *newer, char *err, size_t errlen);
+/*
+ * store_put_paper of *pp, which a paper not known before becomes: *merged
+ * is then *pp itself, and *pp NULL (the caller no longer owns it). Saves
+ * copying every new paper of a feed.
+ */
+int	store_put_paper_take(struct store *st, struct paper **pp,
+	    const char *source, long long now, struct paper **merged,
+	    bool *fresh, bool *newer, char *err, size_t errlen);
 /* The stored paper id, or NULL. */
 struct paper *store_get_paper(struct store *st, const char *id);
 /* Papers first seen at or after since (for backfill); caller releases. */
