@@ -52,7 +52,10 @@ struct cycle {
 	bool			 bg_tried;	/* bg_start ran this cycle */
 	const struct conf	*conf;
 	struct store		*st;
-	struct matcher		*matcher;
+	struct matcher		*matcher;	/* see cycle_matcher */
+	pthread_t		 matcher_thread;
+	bool			 matcher_building;
+	char			 matcher_err[256];
 	struct digest_renderer	*renderer;
 	struct schedule		*schedules;	/* one per subscription */
 	unsigned		 seed;
@@ -126,6 +129,37 @@ build_matcher(const struct conf *c, char *err, size_t errlen)
 	return m;
 }
 
+static int spawn(pthread_t *, void *(*)(void *), void *);
+
+static void *
+matcher_build_main(void *arg)
+{
+	struct cycle *cy = arg;
+
+	cy->matcher = build_matcher(cy->conf, cy->matcher_err,
+	    sizeof(cy->matcher_err));
+	return NULL;
+}
+
+/*
+ * The matcher. cycle_new builds it in a thread (for 1,000 subscriptions,
+ * about 60 ms), so that it overlaps the first fetch: this waits for it.
+ * NULL, with why in err, if it could not be built (the config's checks
+ * make that unexpected).
+ */
+static struct matcher *
+cycle_matcher(struct cycle *cy, char *err, size_t errlen)
+{
+	if (cy->matcher_building) {
+		pthread_join(cy->matcher_thread, NULL);
+		cy->matcher_building = false;
+	}
+	if (cy->matcher == NULL)
+		snprintf(err, errlen, "%s", cy->matcher_err[0] ?
+		    cy->matcher_err : "no matcher");
+	return cy->matcher;
+}
+
 static void
 mail_domain(const struct conf *c, char *out, size_t outlen)
 {
@@ -167,7 +201,9 @@ cycle_new(const struct conf *c, struct store *st, char *err, size_t errlen)
 	pthread_cond_init(&cy->wake_cv, NULL);
 	cy->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	mail_domain(c, cy->host, sizeof(cy->host));
-	if ((cy->matcher = build_matcher(c, err, errlen)) == NULL)
+	if (spawn(&cy->matcher_thread, matcher_build_main, cy) == 0)
+		cy->matcher_building = true;
+	else if ((cy->matcher = build_matcher(c, err, errlen)) == NULL)
 		goto fail;
 	dir = templates_dir(c);
 	cy->renderer = digest_renderer_new(c->template_dir, dir);
@@ -201,6 +237,8 @@ cycle_free(struct cycle *cy)
 	if (cy == NULL)
 		return;
 	bg_finish(cy, NULL, &unsent, &failed);
+	if (cy->matcher_building)
+		pthread_join(cy->matcher_thread, NULL);
 	match_free(cy->matcher);
 	digest_renderer_free(cy->renderer);
 	if (cy->schedules != NULL)
@@ -1045,10 +1083,13 @@ ingest_locked(struct cycle *cy, const char *source,
     const struct conf_source *cs, struct paper_list *papers, long long now,
     struct cycle_stats *stats, char *err, size_t errlen)
 {
-	struct ingest_pipe *ip = xmalloc(sizeof(*ip));
+	struct ingest_pipe *ip;
 	struct match_ctx mc = { .cy = cy, .source = source, .now = now };
 	int rc = 0;
 
+	if (cycle_matcher(cy, err, errlen) == NULL)
+		return -1;
+	ip = xmalloc(sizeof(*ip));
 	pipe_init(ip, cy, source, papers, now);
 	for (size_t i = 0; i < papers->n; i++) {
 		struct paper *merged = NULL;
@@ -1056,7 +1097,7 @@ ingest_locked(struct cycle *cy, const char *source,
 
 		if (cs != NULL && !announce_wanted(cs, papers->v[i]))
 			continue;
-		if (store_put_paper(cy->st, papers->v[i], source, now,
+		if (store_put_paper_take(cy->st, &papers->v[i], source, now,
 		    &merged, &fresh, &newer, err, errlen) == -1) {
 			rc = -1;
 			break;
@@ -1246,6 +1287,10 @@ backfill(struct cycle *cy, size_t si, long long now, struct cycle_stats *stats)
 	struct paper_list pl;
 	char err[256];
 
+	if (cycle_matcher(cy, err, sizeof(err)) == NULL) {
+		log_err("match: %s", err);
+		return;
+	}
 	paper_list_init(&pl);
 	if (store_papers_since(cy->st, now - sub->backfill_days * 86400LL, &pl,
 	    err, sizeof(err)) == -1) {
@@ -2712,7 +2757,12 @@ cycle_match(struct cycle *cy, const struct paper_list *papers,
     const char *source, cycle_match_cb cb, void *arg)
 {
 	struct cm_ctx c = { .cy = cy, .source = source, .cb = cb, .arg = arg };
+	char err[256];
 
+	if (cycle_matcher(cy, err, sizeof(err)) == NULL) {
+		log_err("match: %s", err);
+		return;
+	}
 	for (size_t i = 0; i < papers->n; i++) {
 		c.paper = papers->v[i];
 		match_paper(cy->matcher, papers->v[i], source, on_cm, &c);
@@ -2775,6 +2825,8 @@ cycle_preview(struct cycle *cy, const char *subname, const char *format,
 		snprintf(err, errlen, "no subscription '%s'", subname);
 		return -1;
 	}
+	if (papers != NULL && cycle_matcher(cy, err, errlen) == NULL)
+		return -1;
 	memset(&b, 0, sizeof(b));
 	if (papers == NULL &&
 	    build_items(cy, cy->st, &cy->conf->subs[si], &b, err, errlen) == -1)
