@@ -19,8 +19,9 @@
  *            done before, untimed);
  *   deliver: cycle_deliver() called until the outbox has nothing pending
  *            (it reads the ids of up to CYCLE_OUTBOX_IDS due messages at
- *            once, then loads and sends them CYCLE_OUTBOX_BATCH at a time,
- *            one SMTP session per batch; each sent mark is its own
+ *            once, then loads them CYCLE_OUTBOX_BATCH at a time and
+ *            hands them to one SMTP session, a new one every
+ *            SMTP_SESSION_MAX messages; each sent mark is its own
  *            transaction and drops that message's body).
  * With -B, the reference instead: a bare libESMTP loop (no outbox, no
  * paperwatch code in the send path): one session carrying the same N

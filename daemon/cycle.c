@@ -2394,180 +2394,312 @@ record_result(struct sender *sd, struct outbox_msg *m, long long now,
 	return rc;
 }
 
-struct report_ctx {
+/*
+ * The messages due, handed out as runs of one channel. Ids are read
+ * CYCLE_OUTBOX_IDS at a time (the query sorts every due row, so reading
+ * them a batch at a time sorted the whole queue again for each batch), and
+ * messages loaded a batch at a time, so memory stays bounded by the batch.
+ * In the background, the feed waits for the digest maker's next commit
+ * when nothing is due, until its last.
+ *
+ * A channel with send_more (smtp) asks the feed for the next run of its
+ * own channel from inside its session; the runs of other channels met on
+ * the way are sent right then. So one SMTP session carries the mail of a
+ * whole cycle, background part included, whatever the webhooks between.
+ */
+struct feed {
 	struct sender		*sd;
 	long long		 now;
 	struct cycle_stats	*stats;
+	size_t			*unsent;
 	bool			 store_failed;	/* a result was not recorded */
+	int			 rc;		/* -1: stop (see feed_load) */
+	bool			 end;		/* nothing more will come */
+	long long		*ids;		/* due ids read, */
+	size_t			 n_ids;
+	size_t			 next_id;	/* the next to load */
+	bool			 ids_full;	/* the read hit its limit */
+	bool			 reread;	/* read again without waiting */
+	bool			 last_read;	/* bg: read after the last commit */
+	unsigned long		 seen;		/* bg: commits read after */
+	struct outbox_msg	**msgs;		/* the batch loaded */
+	size_t			 n;
+	size_t			 pos;		/* where the next run starts */
+	size_t			 out_start;	/* the run handed out, */
+	size_t			 out_n;		/* to be accounted */
 };
 
 /* chan_report callback: record a result the moment it is known. */
 static void
 on_reported(struct outbox_msg *m, void *arg)
 {
-	struct report_ctx *rc = arg;
+	struct feed *f = arg;
 
-	if (record_result(rc->sd, m, rc->now, rc->stats) == -1)
-		rc->store_failed = true;
+	if (record_result(f->sd, m, f->now, f->stats) == -1)
+		f->store_failed = true;
 }
 
-/* Send msgs[0..n) (one channel); -1 if a result could not be recorded. */
-static int
-send_group(struct sender *sd, struct outbox_msg **msgs, size_t n,
-    long long now, struct cycle_stats *stats)
+static bool
+feed_stop(struct feed *f)
 {
-	const struct chan_type *ct = chan_find(msgs[0]->channel);
-	struct report_ctx rc = { .sd = sd, .now = now, .stats = stats };
-	char err[256];
-	void *state;
-
-	for (size_t i = 0; i < n; i++) {
-		msgs[i]->result = CHAN_RETRY;
-		msgs[i]->retry_after = 0;
-		msgs[i]->err[0] = '\0';
-		msgs[i]->done = on_reported;
-		msgs[i]->done_arg = &rc;
-		msgs[i]->reported = false;
-	}
-	if (ct == NULL) {
-		for (size_t i = 0; i < n; i++)
-			snprintf(msgs[i]->err, sizeof(msgs[i]->err),
-			    "unknown channel '%s'", msgs[i]->channel);
-	} else if ((state = ct->open(sd->cy->conf, err, sizeof(err))) == NULL) {
-		for (size_t i = 0; i < n; i++)
-			snprintf(msgs[i]->err, sizeof(msgs[i]->err), "%s", err);
-	} else {
-		ct->send(state, msgs, n);
-		ct->close(state);
-	}
-	for (size_t i = 0; i < n; i++)		/* those not reported yet */
-		chan_report(msgs[i]);
-	/*
-	 * In the background, a channel that took none of a group's messages
-	 * and failed them all for now (a server down, or unreachable until a
-	 * timeout) ends the background delivery: the thread sends 16 at a
-	 * time, and trying each group would wait for the server again and
-	 * again; cycle_deliver tries what is left after the digests.
-	 */
-	if (sd->bg != NULL) {
-		size_t retry = 0;
-
-		for (size_t i = 0; i < n; i++)
-			retry += msgs[i]->result == CHAN_RETRY;
-		if (retry == n)
-			sd->held_off = true;
-	}
-	return rc.store_failed ? -1 : 0;
+	return f->rc == -1 || f->store_failed || f->sd->held_off ||
+	    stopping(f->sd->cy);
 }
 
 /*
- * Send the messages of ids[0..n_ids) that are still pending.  -1 if the
- * outbox cannot be read, or results cannot be written: sending on would
- * send the same messages again and again (they stay due), so the
- * delivery stops there until the next one.
+ * The run handed out is over: report what the channel left unreported,
+ * count what was not sent. In the background, a channel that took none
+ * of a run's messages and failed them all for now (a server down, or
+ * unreachable until a timeout) ends the background delivery: trying each
+ * run would wait for the server again and again; cycle_deliver tries what
+ * is left after the digests.
  */
-static int
-deliver_batch(struct sender *sd, const long long *ids, size_t n_ids,
-    long long now, struct cycle_stats *stats, size_t *unsent)
+static void
+feed_account(struct feed *f)
 {
-	struct outbox_msg **msgs = NULL;
-	size_t n = 0, start = 0;
-	char err[256];
-	int rc = 0;
+	struct outbox_msg **m = f->msgs + f->out_start;
+	size_t retry = 0;
 
-	if (store_outbox_load(sd->st, ids, n_ids, &msgs, &n, err,
-	    sizeof(err)) == -1) {
+	for (size_t i = 0; i < f->out_n; i++) {
+		chan_report(m[i]);
+		*f->unsent += m[i]->result != CHAN_SENT;
+		retry += m[i]->result == CHAN_RETRY;
+	}
+	if (f->sd->bg != NULL && f->out_n > 0 && retry == f->out_n)
+		f->sd->held_off = true;
+	f->out_n = 0;
+}
+
+/* Read the due ids (again). */
+static void
+feed_read_ids(struct feed *f)
+{
+	char err[256];
+
+	free(f->ids);
+	f->ids = NULL;
+	f->n_ids = f->next_id = 0;
+	f->ids_full = false;
+	if (store_outbox_due_ids(f->sd->st, f->now, CYCLE_OUTBOX_IDS, &f->ids,
+	    &f->n_ids, err, sizeof(err)) == -1) {
 		log_err("outbox: %s", err);
-		(*unsent)++;
-		return -1;
+		(*f->unsent)++;
+		f->rc = -1;
+		return;
 	}
-	while (start < n && rc == 0 && !sd->held_off && !stopping(sd->cy)) {
-		size_t end = start + 1;
-
-		while (end < n && strcmp(msgs[end]->channel,
-		    msgs[start]->channel) == 0)
-			end++;
-		rc = send_group(sd, msgs + start, end - start, now, stats);
-		for (size_t i = start; i < end; i++)
-			*unsent += msgs[i]->result != CHAN_SENT;
-		start = end;
-	}
-	if (!sd->held_off)	/* else cycle_deliver tries them */
-		*unsent += n - start;
-	store_outbox_free(msgs, n);
-	if (rc == -1)
-		log_err("outbox: results cannot be recorded: delivery stops "
-		    "until the next cycle");
-	return rc;
+	f->ids_full = f->n_ids == CYCLE_OUTBOX_IDS;
 }
 
 /*
- * Send what is due now.  The ids of up to CYCLE_OUTBOX_IDS due messages
- * are read at once (the query sorts every due row, so reading them 200 at
- * a time sorted the whole queue again for each batch), then their
- * messages are loaded and sent CYCLE_OUTBOX_BATCH at a time: memory stays
- * bounded by the batch.  -1 if delivery must stop (see deliver_batch).
+ * In the background, with nothing due: wait for the digest maker's next
+ * commit. False once the last one was read.
  */
-static int
-deliver_due(struct sender *sd, long long now, struct cycle_stats *stats,
-    size_t *unsent)
+static bool
+feed_wait(struct feed *f)
+{
+	struct bg_deliver *bg = f->sd->bg;
+
+	if (bg == NULL || f->last_read)
+		return false;
+	pthread_mutex_lock(&bg->m);
+	while (!bg->done && bg->commits == f->seen)
+		pthread_cond_wait(&bg->cv, &bg->m);
+	f->last_read = bg->done;
+	f->seen = bg->commits;
+	pthread_mutex_unlock(&bg->m);
+	return true;
+}
+
+/*
+ * Make sure a loaded batch has a message left to send. False when nothing
+ * more will come, or the delivery must stop: the outbox cannot be read,
+ * or results cannot be written (sending on would send the same messages
+ * again and again, as they stay due), until the next delivery.
+ */
+static bool
+feed_load(struct feed *f)
 {
 	/* in the background, the digests being made hold memory too */
-	size_t batch = sd->bg != NULL ? CYCLE_BG_BATCH : CYCLE_OUTBOX_BATCH;
-	size_t n_ids;
-	long long *ids;
+	size_t batch = f->sd->bg != NULL ? CYCLE_BG_BATCH : CYCLE_OUTBOX_BATCH;
 	char err[256];
-	int rc = 0;
 
-	/* until nothing due is left (failed ones are not due now) */
-	do {
-		if (store_outbox_due_ids(sd->st, now, CYCLE_OUTBOX_IDS, &ids,
-		    &n_ids, err, sizeof(err)) == -1) {
-			log_err("outbox: %s", err);
-			(*unsent)++;
-			return -1;
-		}
-		for (size_t i = 0; i < n_ids && rc == 0 && !sd->held_off &&
-		    !stopping(sd->cy); i += batch) {
-			rc = deliver_batch(sd, ids + i, n_ids - i < batch ?
-			    n_ids - i : batch, now, stats, unsent);
+	if (feed_stop(f))
+		return false;
+	while (f->pos >= f->n) {
+		if (f->msgs != NULL) {
+			store_outbox_free(f->msgs, f->n);
+			f->msgs = NULL;
+			f->n = f->pos = 0;
 			/*
 			 * A commit per message, and checkpoints deferred: the
 			 * WAL is copied back between batches (the background
 			 * thread leaves it to the idle main thread up to 32 MB).
 			 */
-			store_checkpoint(sd->st, sd->bg != NULL ? 8 : 1);
+			store_checkpoint(f->sd->st, f->sd->bg != NULL ? 8 : 1);
 		}
-		free(ids);
-	} while (n_ids == CYCLE_OUTBOX_IDS && rc == 0 && !sd->held_off &&
-	    !stopping(sd->cy));
-	return rc;
+		if (f->end || feed_stop(f))
+			return false;
+		if (f->next_id >= f->n_ids) {
+			/*
+			 * Read the due ids again while the last read was
+			 * full (failed ones are not due now); then, in the
+			 * background, after each commit until the last.
+			 */
+			if (!f->reread && !feed_wait(f)) {
+				f->end = true;
+				continue;
+			}
+			feed_read_ids(f);
+			f->reread = f->ids_full;
+			continue;
+		}
+		{
+			size_t k = f->n_ids - f->next_id < batch ?
+			    f->n_ids - f->next_id : batch;
+
+			if (store_outbox_load(f->sd->st, f->ids + f->next_id,
+			    k, &f->msgs, &f->n, err, sizeof(err)) == -1) {
+				log_err("outbox: %s", err);
+				(*f->unsent)++;
+				f->rc = -1;
+				return false;
+			}
+			f->next_id += k;
+		}
+	}
+	return true;
 }
 
-/* The background thread: deliver after each commit, until the last. */
+/* Hand out msgs[0..n), the next run: prepared for reporting. */
+static size_t
+feed_hand(struct feed *f, size_t n, struct outbox_msg *const **msgs)
+{
+	struct outbox_msg **m = f->msgs + f->pos;
+
+	for (size_t i = 0; i < n; i++) {
+		m[i]->result = CHAN_RETRY;
+		m[i]->retry_after = 0;
+		m[i]->err[0] = '\0';
+		m[i]->done = on_reported;
+		m[i]->done_arg = f;
+		m[i]->reported = false;
+	}
+	f->out_start = f->pos;
+	f->out_n = n;
+	f->pos += n;
+	*msgs = (struct outbox_msg *const *)m;
+	return n;
+}
+
+static void	feed_send(struct feed *, const char *, struct outbox_msg *const *,
+		    size_t, bool);
+
+/*
+ * The next run, of channel (NULL: any): its messages in *msgs, their
+ * count returned, 0 when there is none. What the last call handed out is
+ * accounted first: its messages were all reported. Runs of other channels
+ * are sent on the way.
+ */
+static size_t
+feed_next(struct feed *f, const char *channel,
+    struct outbox_msg *const **msgs)
+{
+	feed_account(f);
+	while (feed_load(f)) {
+		size_t end = f->pos + 1;
+		const char *ch = f->msgs[f->pos]->channel;
+
+		while (end < f->n && strcmp(f->msgs[end]->channel, ch) == 0)
+			end++;
+		if (channel == NULL || strcmp(ch, channel) == 0)
+			return feed_hand(f, end - f->pos, msgs);
+		/* another channel's run: sent now, its session closed */
+		{
+			struct outbox_msg *const *m;
+			size_t n = feed_hand(f, end - f->pos, &m);
+
+			feed_send(f, ch, m, n, false);
+			feed_account(f);
+		}
+	}
+	return 0;
+}
+
+/* chan_type.send_more's callback: the next run of the same channel. */
+static size_t
+feed_more(void *arg, const char *channel, struct outbox_msg *const **msgs)
+{
+	return feed_next(arg, channel, msgs);
+}
+
+/* Send a run through its channel; with stream, the session goes on with
+   the channel's next runs (send_more). */
+static void
+feed_send(struct feed *f, const char *channel, struct outbox_msg *const *msgs,
+    size_t n, bool stream)
+{
+	const struct chan_type *ct = chan_find(channel);
+	char err[256];
+	void *state;
+
+	if (ct == NULL) {
+		for (size_t i = 0; i < n; i++)
+			snprintf(msgs[i]->err, sizeof(msgs[i]->err),
+			    "unknown channel '%s'", channel);
+	} else if ((state = ct->open(f->sd->cy->conf, err,
+	    sizeof(err))) == NULL) {
+		for (size_t i = 0; i < n; i++)
+			snprintf(msgs[i]->err, sizeof(msgs[i]->err), "%s", err);
+	} else {
+		if (stream && ct->send_more != NULL)
+			ct->send_more(state, msgs, n, feed_more, f);
+		else
+			ct->send(state, msgs, n);
+		ct->close(state);
+	}
+}
+
+/*
+ * Send what is due now (in the background: and what the digest maker
+ * commits, until its last commit). -1 if the delivery had to stop (see
+ * feed_load).
+ */
+static int
+deliver_due(struct sender *sd, long long now, struct cycle_stats *stats,
+    size_t *unsent)
+{
+	struct feed f = { .sd = sd, .now = now, .stats = stats,
+	    .unsent = unsent, .reread = true };
+	struct outbox_msg *const *msgs;
+	size_t n;
+
+	while ((n = feed_next(&f, NULL, &msgs)) > 0)
+		feed_send(&f, msgs[0]->channel, msgs, n, true);
+	feed_account(&f);
+	if (f.msgs != NULL) {
+		if (!sd->held_off)	/* else cycle_deliver tries them */
+			*unsent += f.n - f.pos;
+		store_outbox_free(f.msgs, f.n);
+	}
+	free(f.ids);
+	if (f.store_failed)
+		log_err("outbox: results cannot be recorded: delivery stops "
+		    "until the next cycle");
+	return f.rc == -1 || f.store_failed ? -1 : 0;
+}
+
+/*
+ * The background thread: delivers from the first commit with messages to
+ * the last (the feed waits for each).
+ */
 static void *
 bg_main(void *arg)
 {
 	struct bg_deliver *bg = arg;
 	struct sender sd = { .cy = bg->cy, .st = bg->st, .bg = bg };
-	unsigned long seen = 0;
 
-	for (;;) {
-		bool last;
-
-		pthread_mutex_lock(&bg->m);
-		while (!bg->done && bg->commits == seen)
-			pthread_cond_wait(&bg->cv, &bg->m);
-		last = bg->done;
-		seen = bg->commits;
-		pthread_mutex_unlock(&bg->m);
-		if (deliver_due(&sd, bg->now, &bg->stats, &bg->unsent) == -1) {
-			bg->store_failed = true;
-			break;
-		}
-		if (last || sd.held_off || stopping(bg->cy))
-			break;
-	}
+	if (deliver_due(&sd, bg->now, &bg->stats, &bg->unsent) == -1)
+		bg->store_failed = true;
 	return NULL;
 }
 

@@ -59,8 +59,26 @@ struct chan_type {
 	 * Sets result, retry_after and err of every message.
 	 */
 	void	 (*send)(void *state, struct outbox_msg *const *msgs, size_t n);
+	/*
+	 * Optional (NULL: send only): send msgs[0..n), then keep the
+	 * session going with the messages more() returns, until it returns
+	 * 0 (one SMTP session for a whole cycle). more(arg, name, &msgs)
+	 * is called once every message handed out so far has been
+	 * reported; those may then be freed. A channel may also return
+	 * before more() says there is nothing left (a failed session): the
+	 * caller goes on with its next messages.
+	 */
+	void	 (*send_more)(void *state, struct outbox_msg *const *msgs,
+		    size_t n, size_t (*more)(void *arg, const char *name,
+		    struct outbox_msg *const **msgs), void *arg);
 	void	 (*close)(void *state);		/* accepts NULL */
 };
+
+/*
+ * smtp: messages per SMTP session. libESMTP keeps about 4 KB per message
+ * until its session ends; this keeps that memory under 1 MB.
+ */
+#define SMTP_SESSION_MAX 250
 
 extern const struct chan_type *const chan_types[];	/* NULL-terminated */
 extern const struct chan_type chan_smtp;

@@ -54,7 +54,6 @@
 #include "../mail.h"
 
 #define SMTP_REPLY_MAX	1024	/* one reply line we keep */
-#define SMTP_SESSION_MAX 1000	/* messages per SMTP session */
 #define SMTP_FDS_MAX	4	/* sockets found connected to the server */
 #define SMTP_CHUNK_MAX	(1 << 30)	/* bytes handed to libESMTP at once */
 
@@ -86,6 +85,19 @@ struct smtp_chan {
 	long		 timeout_ms;
 	SSL_CTX		*ctx;
 	struct smtp_run	 run;
+	/*
+	 * send_more: the session in flight goes on with what more() hands
+	 * out (see pull); items are the messages it was handed last.
+	 */
+	size_t		(*more)(void *, const char *,
+			    struct outbox_msg *const **);
+	void		*more_arg;
+	bool		 more_done;	/* more() had nothing left */
+	smtp_session_t	 session;
+	struct smtp_item *items;
+	size_t		 n_items;
+	struct smtp_item *last;		/* the last one queued */
+	size_t		 queued;	/* messages in the session so far */
 };
 
 /* One message of the batch in the session (libESMTP's application data). */
@@ -97,6 +109,7 @@ struct smtp_item {
 	const char		*data;	/* what is sent: body or m->body */
 	size_t			 len;
 	size_t			 off;	/* handed to libESMTP so far */
+	bool			 started;	/* libESMTP asked for its body */
 	bool			 judged;
 };
 
@@ -393,14 +406,17 @@ cork(struct smtp_chan *c, bool on)
 
 static void judge(struct smtp_chan *c, smtp_message_t msg,
     struct outbox_msg *m, const char *session_err);
+static void pull(struct smtp_chan *c);
 
 /*
  * A message's replies are all in (MAIL refused, or the reply to DATA or
  * to its final dot): judge and report it now, before the next message
- * goes out, so the outbox can mark it at once.
+ * goes out, so the outbox can mark it at once. After the last message
+ * queued, when libESMTP is about to look for the next one (mail_refused,
+ * or after its data), the session can be handed more (pull).
  */
 static void
-on_message_done(struct smtp_chan *c, smtp_message_t msg)
+on_message_done(struct smtp_chan *c, smtp_message_t msg, bool mail_refused)
 {
 	struct smtp_item *it = smtp_message_get_application_data(msg);
 
@@ -409,6 +425,8 @@ on_message_done(struct smtp_chan *c, smtp_message_t msg)
 	judge(c, msg, it->m, "");
 	it->judged = true;
 	chan_report(it->m);
+	if (it == c->last && (mail_refused || it->started))
+		pull(c);
 }
 
 static void
@@ -434,12 +452,12 @@ on_event(smtp_session_t session, int event, void *arg, ...)
 		(void)va_arg(ap, const char *);
 		msg = va_arg(ap, smtp_message_t);
 		if (smtp_reverse_path_status(msg)->code / 100 != 2)
-			on_message_done(c, msg);
+			on_message_done(c, msg, true);
 		break;
 	}
 	case SMTP_EV_MESSAGESENT:
 		cork(c, false);		/* normally done already */
-		on_message_done(c, va_arg(ap, smtp_message_t));
+		on_message_done(c, va_arg(ap, smtp_message_t), false);
 		break;
 	case SMTP_EV_DISCONNECT:
 		c->run.corked = false;
@@ -978,6 +996,7 @@ body_cb(void **ctx, int *len, void *arg)
 	(void)ctx;
 	if (len == NULL) {
 		it->off = 0;
+		it->started = true;
 		cork(it->c, true);
 		return NULL;
 	}
@@ -1049,69 +1068,121 @@ run_reset(struct smtp_chan *c)
 	buf_reset(&c->run.line);
 }
 
+/* Queue msgs[0..n) in the session in flight, as its current items. */
+static void
+queue_items(struct smtp_chan *c, struct outbox_msg *const *msgs, size_t n)
+{
+	c->items = xcalloc(n, sizeof(*c->items));
+	c->n_items = n;
+	for (size_t i = 0; i < n; i++) {
+		c->items[i].m = msgs[i];
+		add_message(c, c->session, &c->items[i]);
+		if (c->items[i].msg != NULL) {
+			c->last = &c->items[i];
+			c->queued++;
+		}
+	}
+}
+
+static void
+free_items(struct smtp_chan *c)
+{
+	for (size_t i = 0; i < c->n_items; i++) {
+		/* the session keeps its message: no event finds the item */
+		if (c->items[i].msg != NULL)
+			smtp_message_set_application_data_release(
+			    c->items[i].msg, NULL, NULL);
+		free(c->items[i].body);
+	}
+	free(c->items);
+	c->items = NULL;
+	c->n_items = 0;
+}
+
 /*
- * Queue every message, run the session (messages are judged and reported
- * as their replies come in), then judge the ones the session never
- * reached with the session's error.
+ * send_more, called when the last message queued is done and libESMTP
+ * is about to look for the next: hand the session more messages (their
+ * MAIL FROM goes out next, on the same connection), unless it has
+ * SMTP_SESSION_MAX already (libESMTP keeps about 4 KB per message until
+ * its session ends). The items before are all judged and reported; the
+ * feed may free their messages.
  */
 static void
-run_session(struct smtp_chan *c, smtp_session_t s,
-    struct outbox_msg *const *msgs, size_t n)
+pull(struct smtp_chan *c)
 {
-	struct smtp_item *items = xcalloc(n, sizeof(*items));
+	struct outbox_msg *const *msgs;
+	size_t n;
+
+	if (c->more == NULL || c->more_done || c->queued >= SMTP_SESSION_MAX)
+		return;
+	for (size_t i = 0; i < c->n_items; i++)
+		if (!c->items[i].judged)
+			return;		/* not expected: the session ends */
+	c->last = NULL;
+	while (c->last == NULL && c->queued < SMTP_SESSION_MAX) {
+		free_items(c);
+		if ((n = c->more(c->more_arg, "smtp", &msgs)) == 0) {
+			c->more_done = true;
+			return;
+		}
+		queue_items(c, msgs, n);	/* none queued: ask again */
+	}
+}
+
+/*
+ * One SMTP session: queue msgs[0..n), run it (messages are judged and
+ * reported as their replies come in, and more may be pulled in), then
+ * judge the ones the session never reached with the session's error.
+ * True if the session ended with every message judged by its replies.
+ */
+static bool
+send_session(struct smtp_chan *c, struct outbox_msg *const *msgs, size_t n)
+{
+	auth_context_t auth;
+	bool clean = true;
 	char why[256];
-	size_t queued = 0;
 	int rc;
 
-	for (size_t i = 0; i < n; i++) {
-		items[i].m = msgs[i];
-		add_message(c, s, &items[i]);
-		queued += items[i].msg != NULL;
+	run_reset(c);
+	c->queued = 0;
+	c->last = NULL;
+	if (probe_server(c, why, sizeof(why)) < 0) {
+		fail_all(msgs, n, why);
+		return false;
 	}
-	if (queued > 0) {
+	if ((c->session = new_session(c, &auth)) == NULL) {
+		fail_all(msgs, n, "smtp: cannot create a libESMTP session");
+		return false;
+	}
+	queue_items(c, msgs, n);
+	if (c->last == NULL)			/* none could be queued */
+		pull(c);
+	if (c->last != NULL) {
 		ERR_clear_error();
-		rc = smtp_start_session(s);
+		rc = smtp_start_session(c->session);
 		session_error(c, rc, smtp_errno(), why, sizeof(why));
-		for (size_t i = 0; i < n; i++) {
-			if (items[i].judged)
+		for (size_t i = 0; i < c->n_items; i++) {
+			struct smtp_item *it = &c->items[i];
+
+			if (it->judged)
 				continue;
-			judge(c, items[i].msg, msgs[i], why);
-			chan_report(msgs[i]);
+			judge(c, it->msg, it->m, why);
+			chan_report(it->m);
+			clean = false;
 		}
 		ERR_clear_error();
 	}
-	for (size_t i = 0; i < n; i++)
-		free(items[i].body);
-	free(items);
-}
-
-/* One SMTP session for msgs[0..n). */
-static void
-send_session(struct smtp_chan *c, struct outbox_msg *const *msgs, size_t n)
-{
-	smtp_session_t s;
-	auth_context_t auth;
-	char why[256];
-
-	run_reset(c);
-	if (probe_server(c, why, sizeof(why)) < 0) {
-		fail_all(msgs, n, why);
-		return;
-	}
-	if ((s = new_session(c, &auth)) == NULL) {
-		fail_all(msgs, n, "smtp: cannot create a libESMTP session");
-		return;
-	}
-	run_session(c, s, msgs, n);
-	smtp_destroy_session(s);
+	free_items(c);
+	smtp_destroy_session(c->session);
+	c->session = NULL;
 	if (auth != NULL)
 		auth_destroy_context(auth);
+	return clean;
 }
 
 /*
- * libESMTP keeps about 4 KB per message until its session ends, so a
- * batch goes out in sessions of at most SMTP_SESSION_MAX messages: one
- * connection per thousand messages, memory flat in the batch size.
+ * At most SMTP_SESSION_MAX messages to a session: one connection per
+ * thousand messages, memory flat in the batch size.
  */
 static void
 smtp_chan_send(void *state, struct outbox_msg *const *msgs, size_t n)
@@ -1121,9 +1192,38 @@ smtp_chan_send(void *state, struct outbox_msg *const *msgs, size_t n)
 		    n - i : SMTP_SESSION_MAX);
 }
 
+/*
+ * One session for msgs and whatever more() hands out after them: a new
+ * one only after SMTP_SESSION_MAX messages, or after a session that ended
+ * cleanly without asking (the server refused a DATA command: libESMTP then
+ * ends the session). After a failed session, the caller decides.
+ */
+static void
+smtp_chan_send_more(void *state, struct outbox_msg *const *msgs, size_t n,
+    size_t (*more)(void *, const char *, struct outbox_msg *const **),
+    void *arg)
+{
+	struct smtp_chan *c = state;
+
+	if (n > SMTP_SESSION_MAX) {
+		smtp_chan_send(state, msgs, n);
+		if ((n = more(arg, "smtp", &msgs)) == 0)
+			return;
+	}
+	c->more = more;
+	c->more_arg = arg;
+	c->more_done = false;
+	while (send_session(c, msgs, n) && !c->more_done &&
+	    (n = more(arg, "smtp", &msgs)) > 0)
+		;
+	c->more = NULL;
+	c->more_arg = NULL;
+}
+
 const struct chan_type chan_smtp = {
 	.name = "smtp",
 	.open = smtp_chan_open,
 	.send = smtp_chan_send,
+	.send_more = smtp_chan_send_more,
 	.close = smtp_chan_close,
 };

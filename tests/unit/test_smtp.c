@@ -716,8 +716,8 @@ seconds_since(const struct timespec *t0)
 }
 
 /*
- * A big batch: 1002 messages go out in two sessions (1000 + 2, so
- * libESMTP's per-message memory stays bounded), all delivered.  And 150
+ * A big batch: 1002 messages go out in sessions of SMTP_SESSION_MAX (so
+ * libESMTP's per-message memory stays bounded), all delivered.  And 400
  * messages of about 8 KB take under 5.5 s (about 1 s here): without
  * TCP_NODELAY each one waited 40 ms for a delayed ACK on loopback, 6 s.
  */
@@ -752,12 +752,15 @@ test_big_batches(void **state)
 		assert_result(m[i], CHAN_SENT, NULL);
 	got = parse_received(sv.out);
 	assert_int_equal(json_array_size(got), N);
-	assert_string_equal(jstr(json_array_get(got, 0), "env_session"),
-	    jstr(json_array_get(got, 999), "env_session"));
-	assert_string_not_equal(jstr(json_array_get(got, 999), "env_session"),
-	    jstr(json_array_get(got, 1000), "env_session"));
-	assert_string_equal(jstr(json_array_get(got, 1000), "env_session"),
-	    jstr(json_array_get(got, 1001), "env_session"));
+	for (int i = 1; i < N; i++) {
+		const char *a = jstr(json_array_get(got, i - 1), "env_session");
+		const char *b = jstr(json_array_get(got, i), "env_session");
+
+		if (i % SMTP_SESSION_MAX == 0)
+			assert_string_not_equal(a, b);
+		else
+			assert_string_equal(a, b);
+	}
 	json_decref(got);
 
 	buf_init(&text);
@@ -780,6 +783,154 @@ test_big_batches(void **state)
 		assert_result(m[i], CHAN_SENT, NULL);
 	testsrv_stop(&sv);
 	buf_release(&text);
+	for (int i = 0; i < N; i++) {
+		free(m[i]->dest);
+		free(m[i]->body);
+		free(m[i]);
+	}
+	free(m);
+}
+
+/*
+ * send_more's feed: chunks of messages handed out one after the other;
+ * each call checks that everything handed out before was reported.
+ */
+struct feed {
+	struct outbox_msg	**m;
+	size_t			 n;
+	size_t			 chunk;
+	size_t			 next;		/* first not handed out */
+	int			 calls;
+	bool			 unreported;	/* more() came too early */
+};
+
+static size_t
+feed_more(void *arg, const char *name, struct outbox_msg *const **msgs)
+{
+	struct feed *f = arg;
+	size_t k;
+
+	assert_string_equal(name, "smtp");
+	f->calls++;
+	for (size_t i = 0; i < f->next; i++)
+		if (!f->m[i]->reported)
+			f->unreported = true;
+	k = f->n - f->next < f->chunk ? f->n - f->next : f->chunk;
+	*msgs = f->m + f->next;
+	f->next += k;
+	return k;
+}
+
+static void
+feed_send(const struct conf *cfg, struct feed *f)
+{
+	char err[256] = "";
+	void *st = chan_smtp.open(cfg, err, sizeof(err));
+	size_t k = f->n < f->chunk ? f->n : f->chunk;
+
+	if (st == NULL)
+		fail_msg("open: %s", err);
+	f->next = k;
+	chan_smtp.send_more(st, f->m, k, feed_more, f);
+	chan_smtp.close(st);
+}
+
+/*
+ * send_more: one session carries the messages handed out chunk after
+ * chunk, each reported before the next chunk is asked for; a refused
+ * recipient, a refused message and a chunk that cannot be queued at all
+ * do not end the session.
+ */
+static void
+test_send_more_one_session(void **state)
+{
+	static const char *const args[] = { "--env-extra", "--reject-pattern",
+		"nobody", "--data-reject-pattern", "d69.test@", NULL };
+	enum { N = 13 };
+	struct testsrv sv;
+	struct conf cfg;
+	struct outbox_msg *m[N];
+	struct feed f = { .m = m, .n = N, .chunk = 3 };
+	json_t *got;
+
+	(void)state;
+	start_smtpd(&sv, args);
+	conf_for(&cfg, &sv, false);
+	for (int i = 0; i < N; i++)
+		m[i] = make_msg(60 + i, i == 4 ? "nobody@example.org" :
+		    "u@example.org");
+	/* the third chunk (6, 7, 8) cannot be queued at all */
+	for (int i = 6; i < 9; i++) {
+		free(m[i]->dest);
+		m[i]->dest = xstrdup("not an address");
+	}
+	feed_send(&cfg, &f);
+	/* chunks of 3 after the first: 3, 3, 3, 1, then nothing */
+	assert_int_equal(f.calls, 5);
+	assert_false(f.unreported);
+	for (int i = 0; i < N; i++) {
+		assert_true(m[i]->reported);
+		if (i == 4)
+			assert_result(m[i], CHAN_FAILED, "recipient refused");
+		else if (i == 9)
+			assert_result(m[i], CHAN_FAILED, "message refused: 554");
+		else if (i >= 6 && i < 9)
+			assert_result(m[i], CHAN_FAILED, "invalid recipient");
+		else
+			assert_result(m[i], CHAN_SENT, NULL);
+	}
+	got = parse_received(sv.out);
+	testsrv_stop(&sv);
+	assert_int_equal(json_array_size(got), N - 5);
+	for (size_t i = 1; i < json_array_size(got); i++)
+		assert_string_equal(jstr(json_array_get(got, 0), "env_session"),
+		    jstr(json_array_get(got, i), "env_session"));
+	json_decref(got);
+	free_msgs(m, N);
+}
+
+/*
+ * send_more starts a new session only after SMTP_SESSION_MAX messages:
+ * SMTP_SESSION_MAX + 5 handed out 50 at a time arrive in two.
+ */
+static void
+test_send_more_session_max(void **state)
+{
+	static const char *const args[] = { "--env-extra", NULL };
+	enum { N = SMTP_SESSION_MAX + 5 };
+	struct testsrv sv;
+	struct conf cfg;
+	struct outbox_msg **m = xcalloc(N, sizeof(*m));
+	struct feed f = { .m = m, .n = N, .chunk = 50 };
+	json_t *got;
+
+	(void)state;
+	start_smtpd(&sv, args);
+	conf_for(&cfg, &sv, false);
+	for (int i = 0; i < N; i++) {
+		m[i] = xcalloc(1, sizeof(*m[i]));
+		m[i]->id = i;
+		m[i]->dest = xasprintf("u%d@example.org", i);
+		m[i]->body = xasprintf("Subject: %d\r\n\r\nhi\r\n", i);
+		m[i]->body_len = strlen(m[i]->body);
+	}
+	feed_send(&cfg, &f);
+	assert_false(f.unreported);
+	for (int i = 0; i < N; i++)
+		assert_result(m[i], CHAN_SENT, NULL);
+	got = parse_received(sv.out);
+	testsrv_stop(&sv);
+	assert_int_equal(json_array_size(got), N);
+	for (int i = 1; i < N; i++) {
+		const char *a = jstr(json_array_get(got, i - 1), "env_session");
+		const char *b = jstr(json_array_get(got, i), "env_session");
+
+		if (i == SMTP_SESSION_MAX)
+			assert_string_not_equal(a, b);
+		else
+			assert_string_equal(a, b);
+	}
+	json_decref(got);
 	for (int i = 0; i < N; i++) {
 		free(m[i]->dest);
 		free(m[i]->body);
@@ -1003,6 +1154,8 @@ main(void)
 		cmocka_unit_test(test_ip_address_host),
 		cmocka_unit_test(test_debug_trace_redacts_auth),
 		cmocka_unit_test(test_big_batches),
+		cmocka_unit_test(test_send_more_one_session),
+		cmocka_unit_test(test_send_more_session_max),
 		cmocka_unit_test(test_body_cork),
 		cmocka_unit_test(test_tls13_hundred_sessions),
 	};
