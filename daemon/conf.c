@@ -56,6 +56,13 @@ struct ctx {
 	char		*dir;		/* the config file's directory */
 	struct conf_err	*errs;		/* sorted by line at the end */
 	size_t		 n_errs;
+	/*
+	 * The first schedule parsed, kept to the end of the load: its zone
+	 * stays shared, so each next schedule finds it with a stat() instead
+	 * of reading the zone file again.
+	 */
+	struct schedule	 zone_keeper;
+	bool		 keeping;
 };
 
 static void conf_error(struct ctx *cx, const config_setting_t *s,
@@ -696,7 +703,10 @@ check_sub(struct ctx *cx, const config_setting_t *g, struct conf_sub *sub,
 	if (schedule_parse(sub->schedule, NULL, &sch, err, sizeof(err)) == -1)
 		conf_error(cx, at(g, "schedule"), "subscription '%s': "
 		    "schedule: %s", name, err);
-	else
+	else if (!cx->keeping) {
+		cx->zone_keeper = sch;
+		cx->keeping = true;
+	} else
 		schedule_release(&sch);
 	for (size_t i = 0; i < sub->email.n; i++)
 		if (strchr(sub->email.v[i], '@') == NULL ||
@@ -880,6 +890,8 @@ load(const char *path, FILE *fp, struct buf *errs)
 			c->password_warning = true;
 	}
 	free(cx.dir);
+	if (cx.keeping)
+		schedule_release(&cx.zone_keeper);
 	if (failed) {
 		conf_free(c);
 		return NULL;
