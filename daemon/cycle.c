@@ -357,22 +357,60 @@ wants_next_page(const struct conf_source *s, int page,
 
 /* polling */
 
+/*
+ * A poll fetches and parses its sources in a thread of its own (the fetch
+ * thread) while the main thread stores and matches each source's papers
+ * as they are parsed: on a large feed, parsing took a third of the ingest
+ * before anything was stored. The papers of a source wait in its list
+ * (the lock below) until the main thread takes them, in the order of the
+ * sources; a source is ingested in one transaction, rolled back if its
+ * fetch fails in the end, so a failed or partial fetch still marks
+ * nothing as seen.
+ */
+struct poll {
+	pthread_mutex_t			 m;
+	pthread_cond_t			 cv;
+	bool				 threaded;	/* else: fetched
+							   before ingested */
+};
+
 struct poll_src {
+	struct poll			*poll;
 	const struct conf_source	*cs;
 	const struct source_type	*type;
 	struct fetch_job		 job;
 	char				*url;
 	struct source_stream		*stream;
 	struct source_info		 info;
-	struct paper_list		 papers;	/* every page */
+	struct paper_list		 papers;	/* every page; NULL
+							   once taken */
+	size_t				 taken;		/* by the ingest */
+	size_t				 n_parsed;
 	size_t				 page_items;
 	int				 page;
 	bool				 active;	/* fetched this round */
 	bool				 failed;
 	bool				 not_modified;
+	bool				 done;		/* no more papers: the
+							   fields above are
+							   final */
 	char				 err[256];
 	struct store_feed		 feed;
 };
+
+static void
+poll_lock(struct poll *pl)
+{
+	if (pl->threaded)
+		pthread_mutex_lock(&pl->m);
+}
+
+static void
+poll_unlock(struct poll *pl)
+{
+	if (pl->threaded)
+		pthread_mutex_unlock(&pl->m);
+}
 
 static int
 on_paper(struct paper *p, void *arg)
@@ -383,9 +421,44 @@ on_paper(struct paper *p, void *arg)
 		paper_free(p);
 		return 0;
 	}
+	poll_lock(ps->poll);
 	paper_list_push_take(&ps->papers, p);
+	ps->n_parsed++;
+	if (ps->poll->threaded)
+		pthread_cond_broadcast(&ps->poll->cv);
+	poll_unlock(ps->poll);
 	ps->page_items++;
 	return 0;
+}
+
+/* The fetch thread is done with ps: what it set is final. */
+static void
+poll_src_done(struct poll_src *ps)
+{
+	poll_lock(ps->poll);
+	ps->done = true;
+	if (ps->poll->threaded)
+		pthread_cond_broadcast(&ps->poll->cv);
+	poll_unlock(ps->poll);
+}
+
+/* The ingest's next paper of ps (the caller owns it), NULL once done. */
+static struct paper *
+poll_next(void *arg)
+{
+	struct poll_src *ps = arg;
+	struct poll *pl = ps->poll;
+	struct paper *p = NULL;
+
+	poll_lock(pl);
+	while (pl->threaded && ps->taken == ps->papers.n && !ps->done)
+		pthread_cond_wait(&pl->cv, &pl->m);
+	if (ps->taken < ps->papers.n) {
+		p = ps->papers.v[ps->taken];
+		ps->papers.v[ps->taken++] = NULL;
+	}
+	poll_unlock(pl);
+	return p;
 }
 
 static int
@@ -488,13 +561,34 @@ run_rounds(struct cycle *cy, struct poll_src *ps, size_t n)
 			if (ps[i].failed || ps[i].not_modified)
 				continue;
 			if (wants_next_page(ps[i].cs, ps[i].page, &ps[i].info,
-			    ps[i].papers.n, ps[i].page_items)) {
+			    ps[i].n_parsed, ps[i].page_items)) {
 				ps[i].page++;
 				start_page(&ps[i]);
 			}
 		}
+		for (size_t i = 0; i < n; i++)	/* no next page */
+			if (!ps[i].active && !ps[i].done)
+				poll_src_done(&ps[i]);
 	}
+	for (size_t i = 0; i < n; i++)		/* stopped, or out of pages */
+		if (!ps[i].done)
+			poll_src_done(&ps[i]);
 	free(jobs);
+}
+
+struct fetch_thread {
+	struct cycle		*cy;
+	struct poll_src		*ps;
+	size_t			 n;
+};
+
+static void *
+fetch_main(void *arg)
+{
+	struct fetch_thread *ft = arg;
+
+	run_rounds(ft->cy, ft->ps, ft->n);
+	return NULL;
 }
 
 static bool
@@ -551,6 +645,7 @@ struct hit_set {
 };
 
 struct match_batch {
+	size_t			 cap_papers;	/* of version and id */
 	int			*version;	/* by paper: the merged one's */
 	uint32_t		*id;		/* by paper: offset in ids, or
 						   UINT32_MAX */
@@ -745,16 +840,32 @@ by_sub_name(const void *a, const void *b)
 	    ((const struct sub_ref *)b)->name);
 }
 
+/* Room for paper i in version and id (papers come as they are parsed). */
 static void
-batch_init(struct match_batch *mb, const struct conf *c,
-    const struct paper_list *papers)
+batch_reserve(struct match_batch *mb, size_t i)
+{
+	size_t cap = mb->cap_papers;
+
+	if (i < cap)
+		return;
+	while (cap <= i)
+		cap = cap ? cap * 2 : 1024;
+	mb->version = xreallocarray(mb->version, cap, sizeof(*mb->version));
+	mb->id = xreallocarray(mb->id, cap, sizeof(*mb->id));
+	memset(mb->version + mb->cap_papers, 0,
+	    (cap - mb->cap_papers) * sizeof(*mb->version));
+	memset(mb->id + mb->cap_papers, 0xff,
+	    (cap - mb->cap_papers) * sizeof(*mb->id));
+	mb->cap_papers = cap;
+}
+
+static void
+batch_init(struct match_batch *mb, const struct conf *c, size_t n_papers)
 {
 	struct sub_ref *refs;
 
 	memset(mb, 0, sizeof(*mb));
-	mb->version = xcalloc(papers->n + 1, sizeof(*mb->version));
-	mb->id = xreallocarray(NULL, papers->n + 1, sizeof(*mb->id));
-	memset(mb->id, 0xff, (papers->n + 1) * sizeof(*mb->id));
+	batch_reserve(mb, n_papers);
 	buf_init(&mb->ids);
 	mb->n_subs = c->n_subs;
 	mb->head = xcalloc(c->n_subs + 1, sizeof(*mb->head));
@@ -908,6 +1019,7 @@ matcher_step(struct ingest_pipe *ip, struct ingest_item *it)
 	if (!it->skip) {
 		mc->paper = it->merged;
 		mc->paper_i = it->i;
+		batch_reserve(mc->batch, it->i);
 		mc->batch->version[it->i] = it->merged->version;
 		mc->fresh = it->fresh;
 		mc->newer = it->newer;
@@ -1001,14 +1113,14 @@ add_full(struct ingest_pipe *ip, struct match_ctx *mc, bool discard)
 
 static void
 pipe_init(struct ingest_pipe *ip, struct cycle *cy, const char *source,
-    const struct paper_list *papers, long long now)
+    size_t n_papers, long long now)
 {
 	memset(ip, 0, sizeof(*ip));
 	ip->mc.cy = cy;
 	ip->mc.source = source;
 	ip->mc.now = now;
 	for (size_t i = 0; i < INGEST_POOL; i++) {
-		batch_init(&ip->pool[i], cy->conf, papers);
+		batch_init(&ip->pool[i], cy->conf, n_papers);
 		ip->spare[ip->spare_n++] = &ip->pool[i];
 	}
 	ip->mc.batch = ip->spare[--ip->spare_n];
@@ -1077,49 +1189,83 @@ pipe_finish(struct ingest_pipe *ip, struct match_ctx *mc, bool discard)
 		batch_release(&ip->pool[i]);
 }
 
-/* Store papers seen by source and match what is new; in a transaction. */
+/*
+ * Store the papers that next() returns (the caller's to free, until NULL)
+ * as seen by source, and match what is new; in a transaction. The papers
+ * after an error are only freed, so that a fetch thread always runs out.
+ * Counts go to stats only when it returns 0.
+ */
 static int
 ingest_locked(struct cycle *cy, const char *source,
-    const struct conf_source *cs, struct paper_list *papers, long long now,
-    struct cycle_stats *stats, char *err, size_t errlen)
+    const struct conf_source *cs, struct paper *(*next)(void *), void *arg,
+    size_t n_hint, long long now, struct cycle_stats *stats, char *err,
+    size_t errlen)
 {
-	struct ingest_pipe *ip;
+	struct ingest_pipe *ip = NULL;
 	struct match_ctx mc = { .cy = cy, .source = source, .now = now };
+	size_t papers_new = 0;
+	struct paper *p;
 	int rc = 0;
 
 	if (cycle_matcher(cy, err, errlen) == NULL)
-		return -1;
-	ip = xmalloc(sizeof(*ip));
-	pipe_init(ip, cy, source, papers, now);
-	for (size_t i = 0; i < papers->n; i++) {
+		rc = -1;
+	else {
+		ip = xmalloc(sizeof(*ip));
+		pipe_init(ip, cy, source, n_hint, now);
+	}
+	for (uint32_t i = 0; (p = next(arg)) != NULL; i++) {
 		struct paper *merged = NULL;
 		bool fresh, newer;
 
-		if (cs != NULL && !announce_wanted(cs, papers->v[i]))
+		if (rc == -1 || mc.failed ||
+		    (cs != NULL && !announce_wanted(cs, p))) {
+			paper_free(p);
 			continue;
-		if (store_put_paper_take(cy->st, &papers->v[i], source, now,
-		    &merged, &fresh, &newer, err, errlen) == -1) {
-			rc = -1;
-			break;
 		}
+		if (store_put_paper_take(cy->st, &p, source, now, &merged,
+		    &fresh, &newer, err, errlen) == -1)
+			rc = -1;
+		paper_free(p);			/* NULL if stored as it is */
+		if (rc == -1)
+			continue;
 		if (fresh || newer) {
-			stats->papers_new += fresh;
-			pipe_push(ip, &mc, merged, (uint32_t)i, fresh, newer);
+			papers_new += fresh;
+			pipe_push(ip, &mc, merged, i, fresh, newer);
 		} else {
 			paper_free(merged);
 		}
-		if (mc.failed)
-			break;
 	}
-	pipe_finish(ip, &mc, rc == -1 || mc.failed);
-	free(ip);
+	if (ip != NULL) {
+		pipe_finish(ip, &mc, rc == -1 || mc.failed);
+		free(ip);
+	}
 	if (rc == 0 && mc.failed) {
 		snprintf(err, errlen, "%s", mc.err);
 		rc = -1;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		stats->papers_new += papers_new;
 		stats->matches += mc.added;
+	}
 	return rc;
+}
+
+struct list_iter {
+	struct paper_list	*l;
+	size_t			 k;
+};
+
+static struct paper *
+list_next(void *arg)
+{
+	struct list_iter *it = arg;
+	struct paper *p = NULL;
+
+	while (p == NULL && it->k < it->l->n) {
+		p = it->l->v[it->k];
+		it->l->v[it->k++] = NULL;
+	}
+	return p;
 }
 
 int
@@ -1127,15 +1273,53 @@ cycle_ingest(struct cycle *cy, const char *source, struct paper_list *papers,
     long long now, struct cycle_stats *stats, char *err, size_t errlen)
 {
 	const struct conf_source *cs = conf_find_source(cy->conf, source);
+	struct list_iter it = { papers, 0 };
 
 	if (store_begin(cy->st, err, errlen) == -1)
 		return -1;
-	if (ingest_locked(cy, source, cs, papers, now, stats, err,
-	    errlen) == -1 || store_commit(cy->st, err, errlen) == -1) {
+	if (ingest_locked(cy, source, cs, list_next, &it, papers->n, now,
+	    stats, err, errlen) == -1 || store_commit(cy->st, err,
+	    errlen) == -1) {
 		store_rollback(cy->st);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Ingest ps's papers as the fetch thread parses them, in one transaction,
+ * committed only if the fetch succeeds in the end: -1 with err if storing
+ * failed; 0 otherwise (nothing stored unless ps succeeded). Returns once
+ * ps is done.
+ */
+static int
+ingest_source(struct cycle *cy, struct poll_src *ps, long long now,
+    struct cycle_stats *stats, char *err, size_t errlen)
+{
+	struct cycle_stats got;
+	struct paper *p;
+	bool ok;
+	int rc;
+
+	memset(&got, 0, sizeof(got));
+	err[0] = '\0';
+	if (store_begin(cy->st, err, errlen) == -1) {
+		while ((p = poll_next(ps)) != NULL)
+			paper_free(p);
+		return -1;
+	}
+	rc = ingest_locked(cy, ps->cs->name, ps->cs, poll_next, ps, 0, now,
+	    &got, err, errlen);
+	poll_lock(ps->poll);		/* poll_next returned NULL: done */
+	ok = !ps->failed && !ps->not_modified;
+	poll_unlock(ps->poll);
+	if (rc == 0 && ok && store_commit(cy->st, err, errlen) == 0) {
+		stats->papers_new += got.papers_new;
+		stats->matches += got.matches;
+		return 0;
+	}
+	store_rollback(cy->st);
+	return ok ? -1 : 0;
 }
 
 static long long
@@ -1213,14 +1397,19 @@ check_arxiv_day(const char *name, long long feed_date, long long now)
 	schedule_release(&ny);
 }
 
+/*
+ * Record the poll of ps (done) in the feeds table: ingest_rc and n_new
+ * are ingest_source's result (ingest_err its error) and count of new
+ * papers.
+ */
 static void
 record_poll(struct cycle *cy, struct poll_src *ps, long long now,
-    struct cycle_stats *stats)
+    struct cycle_stats *stats, int ingest_rc, size_t n_new,
+    const char *ingest_err)
 {
 	const char *name = ps->cs->name;
 	char err[512], safe[300], url[300];
 	struct store_feed *f = &ps->feed;
-	int rc = 0;
 
 	f->last_poll = now;
 	f->next_poll = next_poll_time(cy, ps->cs, now);
@@ -1247,22 +1436,16 @@ record_poll(struct cycle *cy, struct poll_src *ps, long long now,
 	if (strcmp(ps->cs->type, "arxiv-rss") == 0 && ps->url != NULL &&
 	    !str_istarts(ps->url, "file:"))	/* not a captured file */
 		check_arxiv_day(name, f->feed_date, now);
-	f->n_fetched = (long long)ps->papers.n;
-	f->n_total += (long long)ps->papers.n;
-	stats->papers_fetched += ps->papers.n;
-	{
-		size_t before = stats->papers_new;
-
-		rc = cycle_ingest(cy, name, &ps->papers, now, stats, err,
-		    sizeof(err));
-		if (rc == 0 && stats->papers_new > before)
-			f->last_new = now;
-		log_info("fetch: source '%s': %zu papers, %zu new", name,
-		    ps->papers.n, stats->papers_new - before);
-	}
-	if (rc == -1) {
+	f->n_fetched = (long long)ps->n_parsed;
+	f->n_total += (long long)ps->n_parsed;
+	stats->papers_fetched += ps->n_parsed;
+	if (ingest_rc == 0 && n_new > 0)
+		f->last_new = now;
+	log_info("fetch: source '%s': %zu papers, %zu new", name, ps->n_parsed,
+	    n_new);
+	if (ingest_rc == -1) {
 		/* keep the old feed state (ETag too): refetch next time */
-		log_err("store: source '%s': %s", name, err);
+		log_err("store: source '%s': %s", name, ingest_err);
 		stats->sources_failed++;
 		ps->failed = true;
 		return;
@@ -1350,9 +1533,14 @@ cycle_poll(struct cycle *cy, bool force, long long now,
 {
 	const struct conf *c = cy->conf;
 	struct poll_src *ps = xcalloc(c->n_sources + 1, sizeof(*ps));
+	struct fetch_thread ft;
+	struct poll pl;
 	size_t n = 0, failed = 0;
+	pthread_t thread;
 
 	cycle_register(cy, now, stats);
+	pthread_mutex_init(&pl.m, NULL);
+	pthread_cond_init(&pl.cv, NULL);
 	for (size_t i = 0; i < c->n_sources; i++) {
 		struct poll_src *p = &ps[n];
 		char err[256];
@@ -1368,6 +1556,7 @@ cycle_poll(struct cycle *cy, bool force, long long now,
 			store_feed_release(&p->feed);
 			continue;
 		}
+		p->poll = &pl;
 		p->cs = &c->sources[i];
 		p->type = source_find(p->cs->type);
 		source_info_init(&p->info);
@@ -1375,9 +1564,26 @@ cycle_poll(struct cycle *cy, bool force, long long now,
 		start_page(p);
 		n++;
 	}
-	run_rounds(cy, ps, n);
+	ft.cy = cy;
+	ft.ps = ps;
+	ft.n = n;
+	pl.threaded = true;
+	if (n > 0 && spawn(&thread, fetch_main, &ft) != 0) {
+		pl.threaded = false;		/* fetch all, then ingest */
+		run_rounds(cy, ps, n);
+	}
 	for (size_t i = 0; i < n; i++) {
-		record_poll(cy, &ps[i], now, stats);
+		size_t before = stats->papers_new;
+		char err[512];
+		int rc = ingest_source(cy, &ps[i], now, stats, err,
+		    sizeof(err));
+
+		record_poll(cy, &ps[i], now, stats, rc,
+		    stats->papers_new - before, err);
+	}
+	if (n > 0 && pl.threaded)
+		pthread_join(thread, NULL);
+	for (size_t i = 0; i < n; i++) {
 		failed += ps[i].failed;
 		fetch_job_release(&ps[i].job);
 		source_stream_free(ps[i].stream);
@@ -1387,6 +1593,8 @@ cycle_poll(struct cycle *cy, bool force, long long now,
 		free(ps[i].url);
 	}
 	free(ps);
+	pthread_mutex_destroy(&pl.m);
+	pthread_cond_destroy(&pl.cv);
 	return failed;
 }
 

@@ -293,6 +293,50 @@ try:
     st = status(c)
     t.ok("outbox: 0 pending (0 retrying), 0 dead, 3 sent" in st,
          "marks recorded again: all 3 marked sent, nothing pending", st)
+
+    # 9. a fetch that fails after part of the feed arrived: the papers
+    # parsed so far were being stored as they came (the fetch thread),
+    # and are all rolled back; the next poll stores every paper once
+    d = os.path.join(work, "cut")
+    os.makedirs(d)
+    http = pwtest.httpd(work, pwtest.FIXTURES)
+    servers.append(http)
+    rss = "arxiv-rss/rss2024_all_archives_2024-11-28_excerpt_A.xml"
+    size = os.path.getsize(os.path.join(pwtest.FIXTURES, rss))
+    cutconf = os.path.join(d, "pw.conf")
+
+    def write_cut(url):
+        with open(cutconf, "w") as f:
+            f.write("""
+state = "%(d)s/state.db";
+user_agent = "paperwatch-test/1 (mailto:test@example.org)";
+sources = ( { name = "rss"; type = "arxiv-rss"; url = "%(url)s"; } );
+subscriptions = ( { name = "all"; keywords = ["learning"];
+                    mbox = "%(d)s/all.mbox"; } );
+""" % {"d": d, "url": url})
+
+    def counts():
+        db = sqlite3.connect(os.path.join(d, "state.db"))
+        n = [db.execute("SELECT count(*) FROM %s" % x).fetchone()[0]
+             for x in ("papers", "matches", "digests")]
+        db.close()
+        return n
+
+    write_cut("http://127.0.0.1:%d/cut/%s?n=%d" % (http.port, rss,
+                                                   size * 2 // 3))
+    r = pwtest.run(["once", "-c", cutconf])
+    t.ok(r.returncode != 0 and "fetch: source 'rss'" in r.stderr and
+         counts() == [0, 0, 0] and
+         not os.path.exists(os.path.join(d, "all.mbox")),
+         "cut fetch: nothing stored, matched or sent",
+         "%r %s" % (counts(), r.stderr))
+    write_cut("http://127.0.0.1:%d/f/%s" % (http.port, rss))
+    r = pwtest.run(["once", "-c", cutconf])
+    n = counts()
+    t.ok(r.returncode == 0 and n[0] > 300 and n[1] > 0 and n[2] == 1 and
+         "papers, %d new" % n[0] in r.stderr,
+         "cut fetch, then whole: every paper stored once, one digest",
+         "%r %s" % (n, r.stderr))
 finally:
     for s in servers:
         s.stop()

@@ -14,6 +14,9 @@ Routes (GET only):
                    If-None-Match matches, or (without If-None-Match) when
                    If-Modified-Since is not older than the file
   /gzip/<file>     the same file gzip-encoded (when the client accepts gzip)
+  /cut/<path>?n=N  the file's first N bytes, then the connection is closed
+                   (its whole length announced): a fetch that fails after
+                   part of the feed arrived
   /slow?s=SECS     sleeps SECS (default 5), then 200 "slow\\n"
   /big             5 MB with Content-Length
   /bigchunked      5 MB with Transfer-Encoding: chunked (no Content-Length)
@@ -91,6 +94,8 @@ class Handler(BaseHTTPRequestHandler):
             self.file(p[3:], gz=False)
         elif p.startswith('/gzip/'):
             self.file(p[6:], gz=True)
+        elif p.startswith('/cut/'):
+            self.cut(p[5:], int(q.get('n', ['0'])[0]))
         elif p == '/slow':
             secs = float(q.get('s', ['5'])[0])
             record(self.path, 200, 'plain')
@@ -151,6 +156,20 @@ class Handler(BaseHTTPRequestHandler):
             hdrs.append(('Content-Encoding', 'gzip'))
             return self.reply(200, body, hdrs, 'gzip')
         self.reply(200, body, hdrs)
+
+    def cut(self, name, n):
+        path = os.path.join(self.root, name)
+        if '..' in name.split('/') or not os.path.isfile(path):
+            return self.reply(404, b'not found\n')
+        with open(path, 'rb') as fh:
+            body = fh.read()
+        record(self.path, 200, 'plain')
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[:n])
+        self.wfile.flush()
+        self.close_connection = True
 
     def not_modified(self, etag, mtime):
         inm = self.headers.get('If-None-Match')
