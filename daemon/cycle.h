@@ -57,8 +57,8 @@ size_t		 cycle_poll(struct cycle *cy, bool force, long long now,
 /*
  * Ingest papers parsed from a file or any other origin as if source
  * `source` had produced them (used by `once --source-file` and tests).
- * The papers stored as new are taken out of the list (their entries set to
- * NULL); papers->n stays, and paper_list_release still frees the rest.
+ * The papers are taken out of the list (their entries set to NULL, and
+ * freed unless kept); papers->n stays, and paper_list_release still works.
  */
 int		 cycle_ingest(struct cycle *cy, const char *source,
 		    struct paper_list *papers, long long now,
