@@ -304,7 +304,42 @@ while :; do
 done
 EOF
 RESET="rm -f '$E'/state.db '$E'/state.db-wal '$E'/state.db-shm"
-# e2e_at N PW_RUNS R2E_RUNS PHASES: one feed size, both tools
+# merge_runs FILE: timecmd lines of one run each -> one line as timecmd
+# prints for several (median wall, user, sys and RSS; min, max)
+merge_runs() {
+	awk '
+	function med(a, n,   i, j, t) {
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+			}
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	{
+		n++
+		for (i = 1; i <= NF; i++) {
+			split($i, kv, "=")
+			v[kv[1]] = kv[2]
+		}
+		w[n] = v["wall"]; u[n] = v["user"]; s[n] = v["sys"]
+		r[n] = v["rss_kib"]
+		if (v["rss_max_kib"] + 0 > rmax) rmax = v["rss_max_kib"] + 0
+		if (n == 1 || w[n] + 0 < wmin) wmin = w[n] + 0
+		if (w[n] + 0 > wmax) wmax = w[n] + 0
+		if (v["status"] != "ok") st = "fail"
+		ex = v["exit"]
+	}
+	END {
+		if (n == 0) exit
+		printf "runs=%d wall=%.4f wall_min=%.4f wall_max=%.4f user=%.4f sys=%.4f rss_kib=%d rss_max_kib=%d status=%s exit=%s\n",
+		    n, med(w, n), wmin, wmax, med(u, n), med(s, n), med(r, n),
+		    rmax, st == "" ? "ok" : st, ex
+	}' "$1"
+}
+# e2e_at N PW_RUNS R2E_RUNS PHASES: one feed size, both tools. Their
+# runs alternate (paperwatch, rss2email, paperwatch, ...): the speed of
+# a shared machine drifts by tens of percent within a minute, and the
+# ratio is to compare the two under the same conditions.
 e2e_at() {
 	n=$1
 	ln -sf "$DATA/rss-$n.xml" "$E/www/rss-$n.xml"
@@ -313,14 +348,46 @@ e2e_at() {
 	    --state "$E/state.db" --url "$URL" --smtp-port "$SP" \
 	    --max-papers "$E2E_MAXP" -o "$E/pw.conf"
 	N_SUBS=$(grep -c '^  { name = "s[0-9]' "$E/pw.conf")
-	c0=$([ "$SINK" = smtp-sink ] && sink_count "$E/sink.log")
-	pwl=$("$TIMECMD" -n "$2" -w 0 -a 0,1 -s "$RESET" \
-	    -e "$E/pw.err" -- sh "$E/once.sh" "$BIN" "$E/pw.conf" "$E/onces")
-	c1=$([ "$SINK" = smtp-sink ] && sink_count "$E/sink.log")
+	R=$E/r2e-$n
+	r2e_ok=0
+	if [ $HAVE_R2E = 1 ]; then
+		mkdir -p "$R"
+		printf '%s\n' '[DEFAULT]' 'from = digest@localhost' \
+		    'to = reader@localhost' 'digest = True' 'use-8bit = True' \
+		    'email-protocol = smtp' 'smtp-server = 127.0.0.1' \
+		    "smtp-port = $SP" 'verbose = warning' >"$R/r2e.cfg"
+		HOME=$R r2e -c "$R/r2e.cfg" -d "$R/data.json" add arxiv "$URL" &&
+		    cp "$R/data.json" "$R/data.seed" && r2e_ok=1
+	fi
+	: >"$E/pw.lines"
+	: >"$E/r2e.lines"
+	pw_sink=0 r2_sink=0 i=0
+	while [ $i -lt "$2" ] || { [ $r2e_ok = 1 ] && [ $i -lt "$3" ]; }; do
+		i=$((i + 1))
+		if [ $i -le "$2" ]; then
+			c0=$([ "$SINK" = smtp-sink ] && sink_count "$E/sink.log")
+			"$TIMECMD" -n 1 -w 0 -a 0,1 -s "$RESET" -e "$E/pw.err" -- \
+			    sh "$E/once.sh" "$BIN" "$E/pw.conf" "$E/onces" \
+			    >>"$E/pw.lines"
+			c1=$([ "$SINK" = smtp-sink ] && sink_count "$E/sink.log")
+			[ -n "$c1" ] && pw_sink=$((pw_sink + c1 - ${c0:-0}))
+		fi
+		if [ $r2e_ok = 1 ] && [ $i -le "$3" ]; then
+			c0=$([ "$SINK" = smtp-sink ] && sink_count "$E/sink.log")
+			HOME=$R "$TIMECMD" -n 1 -w 0 \
+			    -s "cp '$R/data.seed' '$R/data.json'" \
+			    -e "$R/r2e.err" -- \
+			    r2e -c "$R/r2e.cfg" -d "$R/data.json" run \
+			    >>"$E/r2e.lines"
+			c1=$([ "$SINK" = smtp-sink ] && sink_count "$E/sink.log")
+			[ -n "$c1" ] && r2_sink=$((r2_sink + c1 - ${c0:-0}))
+		fi
+	done
+	pwl=$(merge_runs "$E/pw.lines")
 	onces=$(cat "$E/onces" 2>/dev/null)
 	stats=$(grep 'cycle:' "$E/pw.err" | head -n 1 | sed 's/^<[0-9]>//')
 	sent=$(grep 'cycle:' "$E/pw.err" | sed -n 's/.* \([0-9]*\) messages sent.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
-	atsink=$([ -n "$c1" ] && awk -v a="${c0:-0}" -v b="$c1" -v r="$2" 'BEGIN { print (b - a) / r }')
+	atsink=$([ "$SINK" = smtp-sink ] && awk -v a="$pw_sink" -v r="$2" 'BEGIN { print a / r }')
 	say "  $n entries, paperwatch once: $pwl"
 	say "    $stats"
 	say "    once invocations per run: $onces; messages sent: $sent; at the sink per run: ${atsink:-n/a}"
@@ -348,28 +415,9 @@ for line in sys.stdin:
 		say "    phases (one run at log level info): $phases"
 	fi
 	r2l="" r2sink=""
-	if [ $HAVE_R2E = 1 ]; then
-		R=$E/r2e-$n
-		mkdir -p "$R"
-		cat >"$R/r2e.cfg" <<EOF
-[DEFAULT]
-from = digest@localhost
-to = reader@localhost
-digest = True
-use-8bit = True
-email-protocol = smtp
-smtp-server = 127.0.0.1
-smtp-port = $SP
-verbose = warning
-EOF
-		HOME=$R r2e -c "$R/r2e.cfg" -d "$R/data.json" add arxiv "$URL" &&
-		    cp "$R/data.json" "$R/data.seed"
-		c0=$([ "$SINK" = smtp-sink ] && sink_count "$E/sink.log")
-		r2l=$(HOME=$R "$TIMECMD" -n "$3" -w 0 \
-		    -s "cp '$R/data.seed' '$R/data.json'" -e "$R/r2e.err" -- \
-		    r2e -c "$R/r2e.cfg" -d "$R/data.json" run)
-		c1=$([ "$SINK" = smtp-sink ] && sink_count "$E/sink.log")
-		r2sink=$([ -n "$c1" ] && awk -v a="${c0:-0}" -v b="$c1" -v r="$3" 'BEGIN { print (b - a) / r }')
+	if [ $r2e_ok = 1 ]; then
+		r2l=$(merge_runs "$E/r2e.lines")
+		r2sink=$([ "$SINK" = smtp-sink ] && awk -v a="$r2_sink" -v r="$3" 'BEGIN { print a / r }')
 		say "  $n entries, rss2email run: $r2l (at the sink per run: ${r2sink:-n/a})"
 	fi
 	echo "$n|$pwl|$stats|$sent|$atsink|$onces|$r2l|$r2sink|$phases|$2|$3" >>"$E2E_ROWS"
@@ -602,6 +650,7 @@ vers() { dpkg-query -W -f='${Package} ${Version}, ' "$@" 2>/dev/null | sed 's/, 
 		echo
 		echo "- paperwatch: $N_SUBS subscriptions from \`gen_subscriptions.py $E2E_K\` (per subscriber: its topic rows as \`keywords\`, its author rows as \`query = author:\"A\" OR ...\`; \`max_papers = $E2E_MAXP\`; email to the subscriber; written by \`bench/mkconf.py e2e\`), one source \`type = \"arxiv-rss\"\` with every announce type (as rss2email mails every entry), \`smtp.tls = \"none\"\`. Timed: \`paperwatch once -c pw.conf\` from an empty state database, repeated until it exits 0 (one \`once\` delivers every outbox batch that is due, so this is one invocation unless a send failed; a second one is answered with 304 by the HTTP server)."
 		echo "- rss2email: BASELINE.md section 3 set-up: \`[DEFAULT] digest = True, use-8bit = True, email-protocol = smtp\`, one feed, one reader; \`r2e -c r2e.cfg -d data.json run\` with data.json reset to the just-added state before each run (so every entry is mailed in one multipart/digest message)."
+		echo "- The runs of the two tools alternate (paperwatch, rss2email, paperwatch, ...), each timed alone; the medians are of each tool's runs. The machine is shared and its speed drifts by tens of percent within a minute: alternating puts both tools under the same conditions, where all paperwatch runs then all rss2email runs did not."
 		echo
 		echo "| entries | tool | runs | median wall s | min-max s | user s | sys s | peak RSS MiB | messages (sink, per run) |"
 		echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
