@@ -1646,12 +1646,13 @@ fnv1a(const char *s)
  * different papers 16,600 times), and nothing changes them meanwhile.
  * Direct-mapped by id, so bounded: a slot is taken over by the next paper
  * that maps to it, unless the digest being built uses it. A slot holds a
- * parsed paper and its model values, about 10 KB: 3,072 slots keep the
- * digest phase of the 10k-entry bench under the peak of its ingest (with
- * 4,096, the delivery thread's arena on top made the digest phase the
- * peak, 57 MiB), and at 10k most lookups miss either way.
+ * parsed paper and its model values, about 4 KB (1,024 slots are 4 MiB of
+ * the bench's peak). 2,048 keep the digest phase of the 10k-entry bench
+ * under the peak of its ingest (50.7 MiB; 54.4 with 3,072, 68 with 6,144),
+ * and the wall time was the same from 1,536 to 6,144 (paired runs): the
+ * digest thread is not the cycle's last, the delivery thread is.
  */
-#define CYCLE_PAPER_CACHE	3072	/* slots */
+#define CYCLE_PAPER_CACHE	2048	/* slots */
 
 struct paper_slot {
 	struct paper		*p;
