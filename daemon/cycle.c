@@ -1787,10 +1787,9 @@ build_items(struct cycle *cy, struct store *st, const struct conf_sub *sub,
 
 /*
  * A digest made ready for the outbox: what cycle_digests writes in its
- * transaction, prepared (read and rendered) beforehand, by the digest
- * thread when there is one. The writer builds the email messages from the
- * rendered parts (MIME, quoted-printable, one per recipient): it waits for
- * the digest thread, which has the most to do.
+ * transaction, prepared (read, rendered, and built into messages: MIME,
+ * quoted-printable, one per recipient) beforehand, by the digest thread
+ * when there is one. The writer only writes.
  */
 struct prep_msg {
 	const char		*channel;	/* "smtp", "mbox", "webhook" */
@@ -1811,10 +1810,10 @@ struct prepared {
 	size_t			 n_papers;
 	struct store_match	*m;
 	size_t			 n_m;
-	char			*text;		/* the email parts, rendered: */
-	char			*html;		/* built into one message per */
-	char			*subject;	/* recipient by the writer */
-	struct prep_msg		*msgs;		/* the webhook posts */
+	char			*text;		/* the email parts, rendered, */
+	char			*html;		/* until prep_mail builds */
+	char			*subject;	/* the messages */
+	struct prep_msg		*msgs;		/* email, then webhook posts */
 	size_t			 n_msgs;
 	size_t			 cap_msgs;
 	size_t			 bytes;		/* of all these */
@@ -1906,10 +1905,16 @@ out:
 	return rc;
 }
 
-/* Build pr's email, one message per recipient, into the outbox. */
+/*
+ * Build pr's email from its rendered parts, one message per recipient
+ * (MIME, quoted-printable), into pr's messages; the parts are then freed.
+ * In the digest thread: the writer holds the write turn the delivery
+ * thread waits for while it writes a digest, so the less it does there,
+ * the sooner each sent mark is recorded (and the next message sent).
+ */
 static int
-queue_mail(struct cycle *cy, const struct conf_sub *sub,
-    const struct prepared *pr, long long now, char *err, size_t errlen)
+prep_mail(struct cycle *cy, const struct conf_sub *sub, struct prepared *pr,
+    long long now, char *err, size_t errlen)
 {
 	struct buf msg;
 	int rc = -1;
@@ -1945,14 +1950,21 @@ queue_mail(struct cycle *cy, const struct conf_sub *sub,
 			snprintf(err, errlen, "%s", e);
 			goto out;
 		}
-		if (store_outbox_add(cy->st, pr->did, sub->name,
-		    is_mbox ? "mbox" : "smtp", is_mbox ? sub->mbox : to,
-		    pr->subject, msg.data, msg.len, now, err, errlen) == -1)
-			goto out;
+		{
+			size_t len = msg.len;
+
+			prep_add(pr, is_mbox ? "mbox" : "smtp",
+			    is_mbox ? sub->mbox : to, pr->subject,
+			    buf_detach(&msg), len);
+		}
 	}
 	rc = 0;
 out:
 	buf_release(&msg);
+	pr->bytes -= strlen(pr->text) + (pr->html ? strlen(pr->html) : 0);
+	free(pr->text);
+	free(pr->html);
+	pr->text = pr->html = NULL;
 	return rc;
 }
 
@@ -2032,8 +2044,9 @@ prepare_digest(struct cycle *cy, struct store *st, size_t si, long long did,
 	snprintf(id, sizeof(id), "%lld", did);
 	digest_sort(&d);
 	attach_caches(cy, &b);
-	if ((sub->email.n > 0 || sub->mbox != NULL) && render_mail(cy, sub,
-	    &d, b.caches, pr, pr->err, sizeof(pr->err)) == -1)
+	if ((sub->email.n > 0 || sub->mbox != NULL) && (render_mail(cy, sub,
+	    &d, b.caches, pr, pr->err, sizeof(pr->err)) == -1 ||
+	    prep_mail(cy, sub, pr, now, pr->err, sizeof(pr->err)) == -1))
 		goto out;
 	if (queue_webhooks(cy, sub, &d, b.caches, pr, pr->err,
 	    sizeof(pr->err)) == -1)
@@ -2075,9 +2088,6 @@ write_digest(struct cycle *cy, const struct prepared *pr, long long now,
 	did = store_digest_new_id(cy->st, pr->did, sub->name, pr->date, now,
 	    pr->ids, pr->n_papers, err, errlen);
 	if (did == -1)
-		return -1;
-	/* the messages are built here: this thread has time to spare */
-	if (pr->text != NULL && queue_mail(cy, sub, pr, now, err, errlen) == -1)
 		return -1;
 	for (size_t i = 0; i < pr->n_msgs; i++) {
 		const struct prep_msg *pm = &pr->msgs[i];
