@@ -1181,8 +1181,8 @@ send_session(struct smtp_chan *c, struct outbox_msg *const *msgs, size_t n)
 }
 
 /*
- * At most SMTP_SESSION_MAX messages to a session: one connection per
- * thousand messages, memory flat in the batch size.
+ * At most SMTP_SESSION_MAX messages to a session: memory flat in the batch
+ * size.
  */
 static void
 smtp_chan_send(void *state, struct outbox_msg *const *msgs, size_t n)
