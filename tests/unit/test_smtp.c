@@ -890,6 +890,53 @@ test_send_more_one_session(void **state)
 }
 
 /*
+ * A refused recipient as the last message of a chunk: libESMTP sends DATA
+ * anyway, the server refuses the command, and libESMTP ends the session
+ * before it would ask for more. send_more then opens a new session for
+ * the next chunk: everything is judged once, the refused message failed,
+ * the rest sent, in two sessions.
+ */
+static void
+test_send_more_refused_last(void **state)
+{
+	static const char *const args[] = { "--env-extra", "--reject-pattern",
+		"nobody", NULL };
+	enum { N = 6 };
+	struct testsrv sv;
+	struct conf cfg;
+	struct outbox_msg *m[N];
+	struct feed f = { .m = m, .n = N, .chunk = 3 };
+	json_t *got;
+
+	(void)state;
+	start_smtpd(&sv, args);
+	conf_for(&cfg, &sv, false);
+	for (int i = 0; i < N; i++)
+		m[i] = make_msg(80 + i, i == 2 ? "nobody@example.org" :
+		    "u@example.org");
+	feed_send(&cfg, &f);
+	assert_false(f.unreported);
+	for (int i = 0; i < N; i++) {
+		assert_true(m[i]->reported);
+		if (i == 2)
+			assert_result(m[i], CHAN_FAILED, "recipient refused");
+		else
+			assert_result(m[i], CHAN_SENT, NULL);
+	}
+	got = parse_received(sv.out);
+	testsrv_stop(&sv);
+	assert_int_equal(json_array_size(got), N - 1);
+	assert_string_equal(jstr(json_array_get(got, 0), "env_session"),
+	    jstr(json_array_get(got, 1), "env_session"));
+	assert_string_not_equal(jstr(json_array_get(got, 1), "env_session"),
+	    jstr(json_array_get(got, 2), "env_session"));
+	assert_string_equal(jstr(json_array_get(got, 2), "env_session"),
+	    jstr(json_array_get(got, 4), "env_session"));
+	json_decref(got);
+	free_msgs(m, N);
+}
+
+/*
  * send_more starts a new session only after SMTP_SESSION_MAX messages:
  * SMTP_SESSION_MAX + 5 handed out 50 at a time arrive in two.
  */
@@ -1155,6 +1202,7 @@ main(void)
 		cmocka_unit_test(test_debug_trace_redacts_auth),
 		cmocka_unit_test(test_big_batches),
 		cmocka_unit_test(test_send_more_one_session),
+		cmocka_unit_test(test_send_more_refused_last),
 		cmocka_unit_test(test_send_more_session_max),
 		cmocka_unit_test(test_body_cork),
 		cmocka_unit_test(test_tls13_hundred_sessions),
