@@ -202,7 +202,7 @@ feed_start(struct api *a, const struct xmlsax_elem *e, enum field f)
 	case F_LINK:
 		href = xmlsax_attr_value(e, XMLSAX_NS_NONE, "href");
 		if (e->depth == 2 && a->info->link == NULL && href != NULL)
-			a->info->link = xstrdup(href);
+			a->info->link = utf8_clean_dup(href);
 		return XMLSAX_SKIP;
 	case F_TITLE: case F_UPDATED: case F_TOTAL: case F_START:
 	case F_PERPAGE:

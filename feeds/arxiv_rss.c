@@ -202,8 +202,11 @@ channel_start(struct rss *r, const struct xmlsax_elem *e, enum field f)
 		href = xmlsax_attr_value(e, XMLSAX_NS_NONE, "href");
 		rel = xmlsax_attr_value(e, XMLSAX_NS_NONE, "rel");
 		if (href != NULL && (r->info->link == NULL ||
-		    (rel != NULL && strcmp(rel, "self") == 0)))
-			paper_set(&r->info->link, href);
+		    (rel != NULL && strcmp(rel, "self") == 0))) {
+			/* an attribute: no control characters either */
+			free(r->info->link);
+			r->info->link = utf8_clean_dup(href);
+		}
 		return XMLSAX_SKIP;
 	case F_TITLE: case F_DESCRIPTION: case F_LASTBUILD: case F_PUBDATE:
 	case F_UPDATED:

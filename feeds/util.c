@@ -828,3 +828,15 @@ file_read_all(const char *path, size_t max, struct buf *b, char *err,
 		buf_add(b, "", 0);
 	return 0;
 }
+
+char *
+utf8_clean_dup(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b);
+	utf8_clean(&b, s, strlen(s));
+	if (b.data == NULL)
+		return xstrdup("");
+	return buf_detach(&b);
+}

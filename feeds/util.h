@@ -75,6 +75,8 @@ void	 strvec_copy(struct strvec *dst, const struct strvec *src);
  * U+FFFD and dropping C0/C1 control characters other than \t \n \r.
  */
 void	 utf8_clean(struct buf *dst, const char *src, size_t len);
+/* A copy of s (NUL-terminated) as utf8_clean leaves it. */
+char	*utf8_clean_dup(const char *s);
 /* true if s[0..len) is valid UTF-8 (what utf8_clean would keep as is). */
 bool	 utf8_valid(const char *s, size_t len);
 /*
