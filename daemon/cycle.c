@@ -2637,8 +2637,8 @@ struct feed {
 	long long		*ids;		/* due ids read, */
 	size_t			 n_ids;
 	size_t			 next_id;	/* the next to load */
-	bool			 ids_full;	/* the read hit its limit */
-	bool			 reread;	/* read again without waiting */
+	bool			 reread;	/* read again without waiting: the
+						   last read hit its limit */
 	bool			 last_read;	/* bg: read after the last commit */
 	unsigned long		 seen;		/* bg: commits read after */
 	struct outbox_msg	**msgs;		/* the batch loaded */
@@ -2689,7 +2689,10 @@ feed_account(struct feed *f)
 	f->out_n = 0;
 }
 
-/* Read the due ids (again). */
+/*
+ * Read the due ids (again); while a read hits its limit, failed ones not
+ * being due now, the next is done without waiting.
+ */
 static void
 feed_read_ids(struct feed *f)
 {
@@ -2698,7 +2701,7 @@ feed_read_ids(struct feed *f)
 	free(f->ids);
 	f->ids = NULL;
 	f->n_ids = f->next_id = 0;
-	f->ids_full = false;
+	f->reread = false;
 	if (store_outbox_due_ids(f->sd->st, f->now, CYCLE_OUTBOX_IDS, &f->ids,
 	    &f->n_ids, err, sizeof(err)) == -1) {
 		log_err("outbox: %s", err);
@@ -2706,7 +2709,7 @@ feed_read_ids(struct feed *f)
 		f->rc = -1;
 		return;
 	}
-	f->ids_full = f->n_ids == CYCLE_OUTBOX_IDS;
+	f->reread = f->n_ids == CYCLE_OUTBOX_IDS;
 }
 
 /*
@@ -2759,17 +2762,13 @@ feed_load(struct feed *f)
 		if (f->end || feed_stop(f))
 			return false;
 		if (f->next_id >= f->n_ids) {
-			/*
-			 * Read the due ids again while the last read was
-			 * full (failed ones are not due now); then, in the
-			 * background, after each commit until the last.
-			 */
+			/* then, in the background, after each commit until
+			   the last */
 			if (!f->reread && !feed_wait(f)) {
 				f->end = true;
 				continue;
 			}
 			feed_read_ids(f);
-			f->reread = f->ids_full;
 			continue;
 		}
 		{

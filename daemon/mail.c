@@ -160,15 +160,7 @@ word_is_plain(const char *s, size_t n)
 static char *
 header_text(const char *value)
 {
-	struct buf b;
-
-	buf_init(&b);
-	if (value != NULL)
-		utf8_clean(&b, value, strlen(value));
-	if (b.data == NULL)
-		return xstrdup("");
-	str_collapse_ws(b.data);
-	return buf_detach(&b);
+	return str_collapse_ws(utf8_clean_dup(value != NULL ? value : ""));
 }
 
 /* Unstructured text (a subject): plain words kept, others encoded. */

@@ -715,6 +715,39 @@ seconds_since(const struct timespec *t0)
 	    (t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* n small messages, one recipient each (u<i>@example.org), id i;
+   free_msgs and free the array after. */
+static struct outbox_msg **
+plain_msgs(int n)
+{
+	struct outbox_msg **m = xcalloc((size_t)n, sizeof(*m));
+
+	for (int i = 0; i < n; i++) {
+		m[i] = xcalloc(1, sizeof(*m[i]));
+		m[i]->id = i;
+		m[i]->dest = xasprintf("u%d@example.org", i);
+		m[i]->body = xasprintf("Subject: %d\r\nMessage-ID: <%d@t>\r\n"
+		    "\r\nhi\r\n", i, i);
+		m[i]->body_len = strlen(m[i]->body);
+	}
+	return m;
+}
+
+/* The messages of got came in sessions of per: a new one every per. */
+static void
+assert_sessions_of(json_t *got, int per)
+{
+	for (size_t i = 1; i < json_array_size(got); i++) {
+		const char *a = jstr(json_array_get(got, i - 1), "env_session");
+		const char *b = jstr(json_array_get(got, i), "env_session");
+
+		if (i % (size_t)per == 0)
+			assert_string_not_equal(a, b);
+		else
+			assert_string_equal(a, b);
+	}
+}
+
 /*
  * A big batch: 1002 messages go out in sessions of SMTP_SESSION_MAX (so
  * libESMTP's per-message memory stays bounded), all delivered.  And 400
@@ -730,7 +763,7 @@ test_big_batches(void **state)
 	enum { N = 1002, BIG = 400 };
 	struct testsrv sv;
 	struct conf cfg;
-	struct outbox_msg **m = xcalloc(N, sizeof(*m));
+	struct outbox_msg **m;
 	struct timespec t0;
 	struct buf text;
 	json_t *got;
@@ -739,28 +772,13 @@ test_big_batches(void **state)
 	(void)state;
 	start_smtpd(&sv, args);
 	conf_for(&cfg, &sv, false);
-	for (int i = 0; i < N; i++) {
-		m[i] = xcalloc(1, sizeof(*m[i]));
-		m[i]->id = i;
-		m[i]->dest = xasprintf("u%d@example.org", i);
-		m[i]->body = xasprintf("Subject: %d\r\nMessage-ID: <%d@t>\r\n"
-		    "\r\nhi\r\n", i, i);
-		m[i]->body_len = strlen(m[i]->body);
-	}
+	m = plain_msgs(N);
 	send_batch(&cfg, m, N);
 	for (int i = 0; i < N; i++)
 		assert_result(m[i], CHAN_SENT, NULL);
 	got = parse_received(sv.out);
 	assert_int_equal(json_array_size(got), N);
-	for (int i = 1; i < N; i++) {
-		const char *a = jstr(json_array_get(got, i - 1), "env_session");
-		const char *b = jstr(json_array_get(got, i), "env_session");
-
-		if (i % SMTP_SESSION_MAX == 0)
-			assert_string_not_equal(a, b);
-		else
-			assert_string_equal(a, b);
-	}
+	assert_sessions_of(got, SMTP_SESSION_MAX);
 	json_decref(got);
 
 	buf_init(&text);
@@ -783,11 +801,7 @@ test_big_batches(void **state)
 		assert_result(m[i], CHAN_SENT, NULL);
 	testsrv_stop(&sv);
 	buf_release(&text);
-	for (int i = 0; i < N; i++) {
-		free(m[i]->dest);
-		free(m[i]->body);
-		free(m[i]);
-	}
+	free_msgs(m, N);
 	free(m);
 }
 
@@ -882,9 +896,7 @@ test_send_more_one_session(void **state)
 	got = parse_received(sv.out);
 	testsrv_stop(&sv);
 	assert_int_equal(json_array_size(got), N - 5);
-	for (size_t i = 1; i < json_array_size(got); i++)
-		assert_string_equal(jstr(json_array_get(got, 0), "env_session"),
-		    jstr(json_array_get(got, i), "env_session"));
+	assert_sessions_of(got, N);		/* one */
 	json_decref(got);
 	free_msgs(m, N);
 }
@@ -947,20 +959,13 @@ test_send_more_session_max(void **state)
 	enum { N = SMTP_SESSION_MAX + 5 };
 	struct testsrv sv;
 	struct conf cfg;
-	struct outbox_msg **m = xcalloc(N, sizeof(*m));
+	struct outbox_msg **m = plain_msgs(N);
 	struct feed f = { .m = m, .n = N, .chunk = 50 };
 	json_t *got;
 
 	(void)state;
 	start_smtpd(&sv, args);
 	conf_for(&cfg, &sv, false);
-	for (int i = 0; i < N; i++) {
-		m[i] = xcalloc(1, sizeof(*m[i]));
-		m[i]->id = i;
-		m[i]->dest = xasprintf("u%d@example.org", i);
-		m[i]->body = xasprintf("Subject: %d\r\n\r\nhi\r\n", i);
-		m[i]->body_len = strlen(m[i]->body);
-	}
 	feed_send(&cfg, &f);
 	assert_false(f.unreported);
 	for (int i = 0; i < N; i++)
@@ -968,21 +973,9 @@ test_send_more_session_max(void **state)
 	got = parse_received(sv.out);
 	testsrv_stop(&sv);
 	assert_int_equal(json_array_size(got), N);
-	for (int i = 1; i < N; i++) {
-		const char *a = jstr(json_array_get(got, i - 1), "env_session");
-		const char *b = jstr(json_array_get(got, i), "env_session");
-
-		if (i == SMTP_SESSION_MAX)
-			assert_string_not_equal(a, b);
-		else
-			assert_string_equal(a, b);
-	}
+	assert_sessions_of(got, SMTP_SESSION_MAX);	/* N < 2 sessions' worth */
 	json_decref(got);
-	for (int i = 0; i < N; i++) {
-		free(m[i]->dest);
-		free(m[i]->body);
-		free(m[i]);
-	}
+	free_msgs(m, N);
 	free(m);
 }
 
