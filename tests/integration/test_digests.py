@@ -7,7 +7,9 @@ prepares each one in the main thread. Both runs of the same feed and
 subscriptions must leave the same digests (ids included), the same
 matches assigned to them, and the same messages (times masked); one
 subscription whose subject fails to render leaves its matches pending and
-the others alone. The feed is the captured arXiv RSS file (file://), and
+the others alone. A paper cache of a few slots (PAPERWATCH_PAPER_CACHE), so
+that papers shared by digests are evicted and loaded again, changes
+nothing either. The feed is the captured arXiv RSS file (file://), and
 delivery goes to mbox files: no server is needed.
 """
 import os
@@ -135,6 +137,19 @@ try:
     t.ok(c["digests"] == b["digests"] and c["mboxes"] == b["mboxes"],
          "a second run makes no digest and sends nothing again",
          again.stderr)
+    # a paper cache of 1 or 3 slots (the digests share papers, so they
+    # are evicted and loaded again) makes the same, threaded or not
+    for slots in ("3", "1"):
+        for serial in (False, True):
+            fresh(threaded)
+            env = {"PAPERWATCH_PAPER_CACHE": slots}
+            if serial:
+                env["PAPERWATCH_SERIAL_DIGESTS"] = "1"
+            run_once(threaded, env)
+            d = state_of(threaded)
+            t.ok(d == b, "a cache of %s slot(s)%s makes the same digests, "
+                 "assignments and messages" % (slots, ", serial" if serial
+                                                else ""))
 finally:
     pwtest.cleanup(threaded)
 t.done()
