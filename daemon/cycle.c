@@ -2885,6 +2885,7 @@ struct bg_deliver {
 	long long		 now;
 	size_t			 unsent;
 	struct cycle_stats	 stats;
+	struct marker		*mk;		/* the thread's, or NULL */
 };
 
 /* Write turns; bg NULL (no background thread): nothing to wait for. */
@@ -2946,6 +2947,152 @@ backoff(struct cycle *cy, int attempts, long long retry_after)
 	return retry_after > d ? retry_after : d;
 }
 
+/*
+ * The marker: in the background delivery, a thread of its own (with its
+ * own connection) records the sent marks of the messages of a channel
+ * with gates (smtp), while the next message goes out: its envelope, the
+ * round trips to the server, and its data overlap the write turn the
+ * mark waits for (the digest maker finishing a digest) and the commit.
+ * The next message's gate, right before its final dot, waits for the
+ * marks: so a crash still leaves at most one message accepted by the
+ * server and not marked, and sends at most that one twice.
+ */
+#define MARK_QUEUE	64
+
+struct marker {
+	struct bg_deliver	*bg;		/* whose write turns it takes */
+	struct store		*st;		/* its own connection */
+	long long		 now;
+	pthread_t		 thread;
+	pthread_mutex_t		 m;
+	pthread_cond_t		 cv;
+	long long		 id[MARK_QUEUE];	/* to mark, FIFO */
+	size_t			 head;
+	size_t			 n;
+	bool			 busy;		/* writing a mark */
+	bool			 failed;	/* a mark was not recorded */
+	bool			 quit;
+};
+
+static void *
+marker_main(void *arg)
+{
+	struct marker *mk = arg;
+
+	pthread_mutex_lock(&mk->m);
+	for (;;) {
+		char err[256];
+		long long id;
+		int w;
+
+		while (mk->n == 0 && !mk->quit)
+			pthread_cond_wait(&mk->cv, &mk->m);
+		if (mk->n == 0)
+			break;
+		id = mk->id[mk->head];
+		mk->head = (mk->head + 1) % MARK_QUEUE;
+		mk->n--;
+		mk->busy = true;
+		pthread_mutex_unlock(&mk->m);
+		turn_take(mk->bg);
+		w = store_outbox_sent(mk->st, id, mk->now, err, sizeof(err));
+		turn_give(mk->bg);
+		if (w == -1)
+			log_err("outbox: message %lld: %s", id, err);
+		pthread_mutex_lock(&mk->m);
+		mk->busy = false;
+		mk->failed |= w == -1;
+		pthread_cond_broadcast(&mk->cv);
+	}
+	pthread_mutex_unlock(&mk->m);
+	return NULL;
+}
+
+/* The marker of bg's thread; NULL (marks recorded at once) if it cannot
+   be had. */
+static struct marker *
+marker_start(struct bg_deliver *bg)
+{
+	struct marker *mk = xcalloc(1, sizeof(*mk));
+	char err[256];
+	int rc;
+
+	mk->bg = bg;
+	mk->now = bg->now;
+	if ((mk->st = store_open(bg->cy->conf->state, err,
+	    sizeof(err))) == NULL) {
+		log_debug("deliver: sent marks in the sending thread: %s", err);
+		free(mk);
+		return NULL;
+	}
+	store_defer_checkpoints(mk->st);	/* as the thread's */
+	pthread_mutex_init(&mk->m, NULL);
+	pthread_cond_init(&mk->cv, NULL);
+	if ((rc = spawn(&mk->thread, marker_main, mk)) != 0) {
+		log_debug("deliver: sent marks in the sending thread: %s",
+		    strerror(rc));
+		pthread_mutex_destroy(&mk->m);
+		pthread_cond_destroy(&mk->cv);
+		store_close(mk->st);
+		free(mk);
+		return NULL;
+	}
+	return mk;
+}
+
+/* Queue message id's sent mark; false if a mark has failed already. */
+static bool
+marker_put(struct marker *mk, long long id)
+{
+	bool ok;
+
+	pthread_mutex_lock(&mk->m);
+	while (mk->n == MARK_QUEUE)
+		pthread_cond_wait(&mk->cv, &mk->m);
+	mk->id[(mk->head + mk->n++) % MARK_QUEUE] = id;
+	ok = !mk->failed;
+	pthread_cond_broadcast(&mk->cv);
+	pthread_mutex_unlock(&mk->m);
+	return ok;
+}
+
+/* Wait until every queued mark is recorded; false if one was not. */
+static bool
+marker_wait(struct marker *mk)
+{
+	bool ok;
+
+	if (mk == NULL)
+		return true;
+	pthread_mutex_lock(&mk->m);
+	while (mk->n > 0 || mk->busy)
+		pthread_cond_wait(&mk->cv, &mk->m);
+	ok = !mk->failed;
+	pthread_mutex_unlock(&mk->m);
+	return ok;
+}
+
+/* Record what is queued, then stop; false if a mark was not recorded. */
+static bool
+marker_stop(struct marker *mk)
+{
+	bool ok;
+
+	if (mk == NULL)
+		return true;
+	pthread_mutex_lock(&mk->m);
+	mk->quit = true;
+	pthread_cond_broadcast(&mk->cv);
+	pthread_mutex_unlock(&mk->m);
+	pthread_join(mk->thread, NULL);
+	ok = !mk->failed;
+	pthread_mutex_destroy(&mk->m);
+	pthread_cond_destroy(&mk->cv);
+	store_close(mk->st);
+	free(mk);
+	return ok;
+}
+
 /* Record m's result in the outbox and the stats; -1 if the outbox
    could not be written (m stays due). */
 static int
@@ -2957,6 +3104,13 @@ record_result(struct sender *sd, struct outbox_msg *m, long long now,
 	bool dead;
 	int rc = 0, w;
 
+	if (m->result == CHAN_SENT && m->gate != NULL) {
+		/* the marker records it before the next one is committed */
+		stats->sent++;
+		log_info("deliver: %s message %lld for '%s' sent", m->channel,
+		    m->id, m->subscription);
+		return marker_put(sd->bg->mk, m->id) ? 0 : -1;
+	}
 	if (m->result == CHAN_SENT) {
 		turn_take(sd->bg);
 		w = store_outbox_sent(sd->st, m->id, now, err, sizeof(err));
@@ -3029,6 +3183,15 @@ struct feed {
 	size_t			 out_n;		/* to be accounted */
 };
 
+/* outbox_msg's gate: the marks queued so far are recorded. */
+static bool
+feed_gate(void *arg)
+{
+	struct feed *f = arg;
+
+	return marker_wait(f->sd->bg->mk);
+}
+
 /* chan_report callback: record a result the moment it is known. */
 static void
 on_reported(struct outbox_msg *m, void *arg)
@@ -3083,6 +3246,11 @@ feed_read_ids(struct feed *f)
 	f->ids = NULL;
 	f->n_ids = f->next_id = 0;
 	f->reread = false;
+	/* the messages sent so far are marked, or they would be due again */
+	if (f->sd->bg != NULL && !marker_wait(f->sd->bg->mk)) {
+		f->store_failed = true;
+		return;
+	}
 	if (store_outbox_due_ids(f->sd->st, f->now, CYCLE_OUTBOX_IDS, &f->ids,
 	    &f->n_ids, err, sizeof(err)) == -1) {
 		log_err("outbox: %s", err);
@@ -3175,6 +3343,10 @@ feed_hand(struct feed *f, size_t n, struct outbox_msg *const **msgs)
 {
 	struct outbox_msg **m = f->msgs + f->pos;
 
+	const struct chan_type *ct = chan_find(m[0]->channel);
+	bool gated = f->sd->bg != NULL && f->sd->bg->mk != NULL &&
+	    ct != NULL && ct->gates;
+
 	for (size_t i = 0; i < n; i++) {
 		m[i]->result = CHAN_RETRY;
 		m[i]->retry_after = 0;
@@ -3182,6 +3354,7 @@ feed_hand(struct feed *f, size_t n, struct outbox_msg *const **msgs)
 		m[i]->done = on_reported;
 		m[i]->done_arg = f;
 		m[i]->reported = false;
+		m[i]->gate = gated ? feed_gate : NULL;
 	}
 	f->out_start = f->pos;
 	f->out_n = n;
@@ -3245,6 +3418,13 @@ feed_send(struct feed *f, const char *channel, struct outbox_msg *const *msgs,
 		for (size_t i = 0; i < n; i++)
 			snprintf(msgs[i]->err, sizeof(msgs[i]->err),
 			    "unknown channel '%s'", channel);
+	} else if (!ct->gates && f->sd->bg != NULL &&
+	    !marker_wait(f->sd->bg->mk)) {
+		/* its messages go out without a gate: the marks first */
+		for (size_t i = 0; i < n; i++)
+			snprintf(msgs[i]->err, sizeof(msgs[i]->err),
+			    "results cannot be recorded");
+		f->store_failed = true;
 	} else if ((state = ct->open(f->sd->cy->conf, err,
 	    sizeof(err))) == NULL) {
 		for (size_t i = 0; i < n; i++)
@@ -3275,6 +3455,8 @@ deliver_due(struct sender *sd, long long now, struct cycle_stats *stats,
 	while ((n = feed_next(&f, NULL, &msgs)) > 0)
 		feed_send(&f, msgs[0]->channel, msgs, n, true);
 	feed_account(&f);
+	if (sd->bg != NULL && !marker_wait(sd->bg->mk))
+		f.store_failed = true;
 	if (f.msgs != NULL) {
 		if (!sd->held_off)	/* else cycle_deliver tries them */
 			*unsent += f.n - f.pos;
@@ -3297,8 +3479,12 @@ bg_main(void *arg)
 	struct bg_deliver *bg = arg;
 	struct sender sd = { .cy = bg->cy, .st = bg->st, .bg = bg };
 
+	bg->mk = marker_start(bg);
 	if (deliver_due(&sd, bg->now, &bg->stats, &bg->unsent) == -1)
 		bg->store_failed = true;
+	if (!marker_stop(bg->mk))
+		bg->store_failed = true;
+	bg->mk = NULL;
 	return NULL;
 }
 

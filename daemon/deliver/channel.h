@@ -45,6 +45,15 @@ struct outbox_msg {
 	void		(*done)(struct outbox_msg *m, void *arg);
 	void		*done_arg;
 	bool		 reported;	/* done() was called */
+	/*
+	 * Optional, set by the caller for a channel with gates: called with
+	 * done_arg right before the message is committed to the server (for
+	 * smtp, before the final dot of its data), so that the results
+	 * reported before it can be recorded meanwhile, in the background:
+	 * it returns once they are. False: they could not be, and the
+	 * message must not be committed (the channel drops the connection).
+	 */
+	bool		(*gate)(void *arg);
 };
 
 /* Report m's result now (once): calls m->done if set. */
@@ -72,6 +81,7 @@ struct chan_type {
 		    size_t n, size_t (*more)(void *arg, const char *name,
 		    struct outbox_msg *const **msgs), void *arg);
 	void	 (*close)(void *state);		/* accepts NULL */
+	bool	 gates;		/* calls each message's gate (if set) */
 };
 
 /*

@@ -402,6 +402,14 @@ cork(struct smtp_chan *c, bool on)
 	c->run.corked = on;
 }
 
+/* Shut the session's socket down: libESMTP sees it dropped. */
+static void
+drop_connection(struct smtp_chan *c)
+{
+	for (size_t i = 0; i < c->run.n_fds; i++)
+		shutdown(c->run.fds[i], SHUT_RDWR);
+}
+
 /* ---- libESMTP callbacks ------------------------------------------- */
 
 static void judge(struct smtp_chan *c, smtp_message_t msg,
@@ -1001,6 +1009,13 @@ body_cb(void **ctx, int *len, void *arg)
 		return NULL;
 	}
 	if (it->off >= it->len) {
+		/*
+		 * The final dot commits the message: the results before it
+		 * must be recorded first. If they cannot be, the server
+		 * must not get the dot: the connection is dropped.
+		 */
+		if (it->m->gate != NULL && !it->m->gate(it->m->done_arg))
+			drop_connection(it->c);
 		cork(it->c, false);
 		*len = 0;
 		return NULL;
@@ -1225,5 +1240,6 @@ const struct chan_type chan_smtp = {
 	.open = smtp_chan_open,
 	.send = smtp_chan_send,
 	.send_more = smtp_chan_send_more,
+	.gates = true,
 	.close = smtp_chan_close,
 };

@@ -485,6 +485,88 @@ test_reported_as_they_go(void **state)
 	free_msgs(m, 4);
 }
 
+/* What each gate call saw, and when the gate says no. */
+struct gate_log {
+	struct report_log	 rl;		/* the done() calls */
+	int			 calls;
+	int			 received[8];	/* mails at each gate call */
+	int			 reported[8];	/* done() calls by then */
+	int			 refuse_at;	/* this call returns false */
+};
+
+static void
+on_gate_done(struct outbox_msg *m, void *arg)
+{
+	on_done(m, &((struct gate_log *)arg)->rl);
+}
+
+static bool
+on_gate(void *arg)
+{
+	struct gate_log *g = arg;
+
+	if (g->calls < 8) {
+		g->received[g->calls] = testsrv_count(g->rl.outdir, ".eml");
+		g->reported[g->calls] = g->rl.n;
+	}
+	return ++g->calls != g->refuse_at;
+}
+
+static void
+send_gated(struct gate_log *g, int refuse_at)
+{
+	struct testsrv sv;
+	struct conf cfg;
+	struct outbox_msg *m[3];
+
+	start_smtpd(&sv, NULL);
+	conf_for(&cfg, &sv, false);
+	memset(g, 0, sizeof(*g));
+	g->rl.outdir = sv.out;
+	g->refuse_at = refuse_at;
+	for (int i = 0; i < 3; i++) {
+		m[i] = make_msg(61 + i, "a@example.org");
+		m[i]->done = on_gate_done;
+		m[i]->done_arg = g;
+		m[i]->gate = on_gate;
+	}
+	send_batch(&cfg, m, 3);
+	g->rl.received[7] = testsrv_count(sv.out, ".eml");
+	testsrv_stop(&sv);
+	for (int i = 0; i < 3; i++)
+		g->rl.result[i] = m[i]->result;
+	free_msgs(m, 3);
+}
+
+/*
+ * A message's gate is called once, right before its final dot: the
+ * messages before it are received and reported, it is not received yet.
+ * A gate that says no drops the connection: that message never arrives,
+ * and it and the rest are to be retried.
+ */
+static void
+test_gate(void **state)
+{
+	struct gate_log g;
+
+	(void)state;
+	send_gated(&g, 0);
+	assert_int_equal(g.calls, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(g.received[i], i);
+		assert_int_equal(g.reported[i], i);
+		assert_int_equal(g.rl.result[i], CHAN_SENT);
+	}
+	assert_int_equal(g.rl.received[7], 3);
+
+	send_gated(&g, 2);
+	assert_int_equal(g.calls, 2);
+	assert_int_equal(g.rl.result[0], CHAN_SENT);
+	assert_int_equal(g.rl.result[1], CHAN_RETRY);
+	assert_int_equal(g.rl.result[2], CHAN_RETRY);
+	assert_int_equal(g.rl.received[7], 1);
+}
+
 /* Replies to the DATA dot: 451 retried, 554 failed, the rest sent. */
 static void
 test_data_replies(void **state)
@@ -1187,6 +1269,7 @@ main(void)
 		cmocka_unit_test(test_recipient_refused_alone),
 		cmocka_unit_test(test_reported_as_they_go),
 		cmocka_unit_test(test_data_replies),
+		cmocka_unit_test(test_gate),
 		cmocka_unit_test(test_connection_dropped),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_server_down),
