@@ -620,6 +620,8 @@ add_qp_body(struct buf *out, const char *text)
 	struct buf clean;
 	size_t len = strlen(text);
 
+	/* soft breaks, CRLFs and a few escapes: grown once, not by doubling */
+	buf_reserve(out, len + len / 8 + 64);
 	if (qp_encode(out, text, len, true) == 0)
 		return;
 	/* not clean: cleaned, then encoded */
@@ -678,6 +680,7 @@ add_body(struct buf *out, const struct mail_spec *m)
 	add_qp_body(&html, m->html);
 	make_boundary(m->message_id, &text, &html, boundary,
 	    sizeof(boundary));
+	buf_reserve(out, text.len + html.len + 512);
 	buf_printf(out, "Content-Type: multipart/alternative;\r\n"
 	    " boundary=\"%s\"\r\n\r\n"
 	    "This is a multi-part message in MIME format.\r\n", boundary);
