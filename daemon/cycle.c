@@ -2856,6 +2856,8 @@ struct sender {
 	struct store		*st;
 	struct bg_deliver	*bg;		/* NULL: the cycle's own thread */
 	bool			 held_off;	/* a channel took nothing */
+	struct marker		*mk;		/* its sent marks, or NULL */
+	bool			 mk_tried;
 };
 
 /*
@@ -2885,7 +2887,6 @@ struct bg_deliver {
 	long long		 now;
 	size_t			 unsent;
 	struct cycle_stats	 stats;
-	struct marker		*mk;		/* the thread's, or NULL */
 };
 
 /* Write turns; bg NULL (no background thread): nothing to wait for. */
@@ -2948,19 +2949,22 @@ backoff(struct cycle *cy, int attempts, long long retry_after)
 }
 
 /*
- * The marker: in the background delivery, a thread of its own (with its
- * own connection) records the sent marks of the messages of a channel
- * with gates (smtp), while the next message goes out: its envelope, the
- * round trips to the server, and its data overlap the write turn the
- * mark waits for (the digest maker finishing a digest) and the commit.
- * The next message's gate, right before its final dot, waits for the
- * marks: so a crash still leaves at most one message accepted by the
- * server and not marked, and sends at most that one twice.
+ * The marker: a thread of its own (with its own connection) records the
+ * sent marks of the messages of a channel with gates (smtp), while the
+ * next message goes out: its envelope, the round trips to the server, and
+ * its data overlap the commit, and in the background delivery the write
+ * turn the mark waits for (the digest maker finishing a digest). The next
+ * message's gate, right before its final dot, waits for the marks: so a
+ * crash still leaves at most one message accepted by the server and not
+ * marked, and sends at most that one twice. The sender's other writes
+ * (failed messages) wait for the marks too, so that one connection writes
+ * at a time.
  */
 #define MARK_QUEUE	64
 
 struct marker {
-	struct bg_deliver	*bg;		/* whose write turns it takes */
+	struct bg_deliver	*bg;		/* whose write turns it takes:
+						   NULL, none */
 	struct store		*st;		/* its own connection */
 	long long		 now;
 	pthread_t		 thread;
@@ -3008,24 +3012,28 @@ marker_main(void *arg)
 	return NULL;
 }
 
-/* The marker of bg's thread; NULL (marks recorded at once) if it cannot
-   be had. */
+/*
+ * A marker for sd (time now); NULL (marks recorded at once) if it cannot
+ * be had. In the background its checkpoints are left to the digest maker,
+ * as the thread's; else SQLite's own run in the marker.
+ */
 static struct marker *
-marker_start(struct bg_deliver *bg)
+marker_start(struct sender *sd, long long now)
 {
 	struct marker *mk = xcalloc(1, sizeof(*mk));
 	char err[256];
 	int rc;
 
-	mk->bg = bg;
-	mk->now = bg->now;
-	if ((mk->st = store_open(bg->cy->conf->state, err,
+	mk->bg = sd->bg;
+	mk->now = now;
+	if ((mk->st = store_open(sd->cy->conf->state, err,
 	    sizeof(err))) == NULL) {
 		log_debug("deliver: sent marks in the sending thread: %s", err);
 		free(mk);
 		return NULL;
 	}
-	store_defer_checkpoints(mk->st);	/* as the thread's */
+	if (sd->bg != NULL)
+		store_defer_checkpoints(mk->st);
 	pthread_mutex_init(&mk->m, NULL);
 	pthread_cond_init(&mk->cv, NULL);
 	if ((rc = spawn(&mk->thread, marker_main, mk)) != 0) {
@@ -3109,8 +3117,10 @@ record_result(struct sender *sd, struct outbox_msg *m, long long now,
 		stats->sent++;
 		log_info("deliver: %s message %lld for '%s' sent", m->channel,
 		    m->id, m->subscription);
-		return marker_put(sd->bg->mk, m->id) ? 0 : -1;
+		return marker_put(sd->mk, m->id) ? 0 : -1;
 	}
+	if (!marker_wait(sd->mk))	/* one writer at a time */
+		rc = -1;
 	if (m->result == CHAN_SENT) {
 		turn_take(sd->bg);
 		w = store_outbox_sent(sd->st, m->id, now, err, sizeof(err));
@@ -3189,7 +3199,7 @@ feed_gate(void *arg)
 {
 	struct feed *f = arg;
 
-	return marker_wait(f->sd->bg->mk);
+	return marker_wait(f->sd->mk);
 }
 
 /* chan_report callback: record a result the moment it is known. */
@@ -3247,7 +3257,7 @@ feed_read_ids(struct feed *f)
 	f->n_ids = f->next_id = 0;
 	f->reread = false;
 	/* the messages sent so far are marked, or they would be due again */
-	if (f->sd->bg != NULL && !marker_wait(f->sd->bg->mk)) {
+	if (!marker_wait(f->sd->mk)) {
 		f->store_failed = true;
 		return;
 	}
@@ -3344,8 +3354,13 @@ feed_hand(struct feed *f, size_t n, struct outbox_msg *const **msgs)
 	struct outbox_msg **m = f->msgs + f->pos;
 
 	const struct chan_type *ct = chan_find(m[0]->channel);
-	bool gated = f->sd->bg != NULL && f->sd->bg->mk != NULL &&
-	    ct != NULL && ct->gates;
+	bool gated;
+
+	if (ct != NULL && ct->gates && !f->sd->mk_tried) {
+		f->sd->mk = marker_start(f->sd, f->now);
+		f->sd->mk_tried = true;
+	}
+	gated = f->sd->mk != NULL && ct != NULL && ct->gates;
 
 	for (size_t i = 0; i < n; i++) {
 		m[i]->result = CHAN_RETRY;
@@ -3418,8 +3433,7 @@ feed_send(struct feed *f, const char *channel, struct outbox_msg *const *msgs,
 		for (size_t i = 0; i < n; i++)
 			snprintf(msgs[i]->err, sizeof(msgs[i]->err),
 			    "unknown channel '%s'", channel);
-	} else if (!ct->gates && f->sd->bg != NULL &&
-	    !marker_wait(f->sd->bg->mk)) {
+	} else if (!ct->gates && !marker_wait(f->sd->mk)) {
 		/* its messages go out without a gate: the marks first */
 		for (size_t i = 0; i < n; i++)
 			snprintf(msgs[i]->err, sizeof(msgs[i]->err),
@@ -3455,8 +3469,10 @@ deliver_due(struct sender *sd, long long now, struct cycle_stats *stats,
 	while ((n = feed_next(&f, NULL, &msgs)) > 0)
 		feed_send(&f, msgs[0]->channel, msgs, n, true);
 	feed_account(&f);
-	if (sd->bg != NULL && !marker_wait(sd->bg->mk))
+	if (!marker_stop(sd->mk))
 		f.store_failed = true;
+	sd->mk = NULL;
+	sd->mk_tried = false;
 	if (f.msgs != NULL) {
 		if (!sd->held_off)	/* else cycle_deliver tries them */
 			*unsent += f.n - f.pos;
@@ -3479,12 +3495,8 @@ bg_main(void *arg)
 	struct bg_deliver *bg = arg;
 	struct sender sd = { .cy = bg->cy, .st = bg->st, .bg = bg };
 
-	bg->mk = marker_start(bg);
 	if (deliver_due(&sd, bg->now, &bg->stats, &bg->unsent) == -1)
 		bg->store_failed = true;
-	if (!marker_stop(bg->mk))
-		bg->store_failed = true;
-	bg->mk = NULL;
 	return NULL;
 }
 
