@@ -626,8 +626,8 @@ announce_wanted(const struct conf_source *cs, const struct paper *p)
  * and a row that K other papers of its own batch outrank can never be
  * among those. So the rows are kept in a heap of K whose root ranks last
  * (as store_pending ranks: score, then paper id); the others are never
- * written. On a 10,000-paper feed with 1,000 subscriptions of 25 that is
- * 25,000 rows instead of 180,000.
+ * written. On the bench's 10,000-paper feed with 1,000 subscriptions of
+ * 25 that is 16,616 rows (at most 25,000) instead of 180,494.
  */
 #define MATCH_BATCH_ROWS 262144	/* rows held before they are added */
 #define MATCH_CHUNK_ROWS 15	/* rows of a chunk: 248 bytes */
