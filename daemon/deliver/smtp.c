@@ -406,6 +406,10 @@ cork(struct smtp_chan *c, bool on)
 static void
 drop_connection(struct smtp_chan *c)
 {
+	if (c->run.n_fds == 0)	/* not found in /proc/self/fd */
+		log_warn("smtp: the connection cannot be dropped: a message "
+		    "may be accepted while the result before it is not "
+		    "recorded");
 	for (size_t i = 0; i < c->run.n_fds; i++)
 		shutdown(c->run.fds[i], SHUT_RDWR);
 }
