@@ -372,7 +372,16 @@ struct poll {
 	pthread_cond_t			 cv;
 	bool				 threaded;	/* else: fetched
 							   before ingested */
+	bool				 waiting;	/* the ingest waits
+							   for papers */
 };
+
+/*
+ * The ingest is woken when this many papers wait, or at the end of a
+ * page, rather than for each paper (a futex call, often a context switch:
+ * 10,000 of them for a 10,000-entry feed).
+ */
+#define POLL_WAKE	32
 
 struct poll_src {
 	struct poll			*poll;
@@ -424,7 +433,7 @@ on_paper(struct paper *p, void *arg)
 	poll_lock(ps->poll);
 	paper_list_push_take(&ps->papers, p);
 	ps->n_parsed++;
-	if (ps->poll->threaded)
+	if (ps->poll->waiting && ps->papers.n - ps->taken >= POLL_WAKE)
 		pthread_cond_broadcast(&ps->poll->cv);
 	poll_unlock(ps->poll);
 	ps->page_items++;
@@ -451,8 +460,11 @@ poll_next(void *arg)
 	struct paper *p = NULL;
 
 	poll_lock(pl);
-	while (pl->threaded && ps->taken == ps->papers.n && !ps->done)
+	while (pl->threaded && ps->taken == ps->papers.n && !ps->done) {
+		pl->waiting = true;
 		pthread_cond_wait(&pl->cv, &pl->m);
+		pl->waiting = false;
+	}
 	if (ps->taken < ps->papers.n) {
 		p = ps->papers.v[ps->taken];
 		ps->papers.v[ps->taken++] = NULL;
@@ -518,6 +530,10 @@ finish_page(struct poll_src *ps)
 			ps->failed = true;
 			snprintf(ps->err, sizeof(ps->err), "%s", err);
 		}
+		poll_lock(ps->poll);	/* the page's last papers */
+		if (ps->poll->waiting)
+			pthread_cond_broadcast(&ps->poll->cv);
+		poll_unlock(ps->poll);
 		return;
 	case FETCH_NOT_MODIFIED:
 		ps->not_modified = true;
@@ -1085,6 +1101,9 @@ batch_release(struct match_batch *mb)
  * moment it hands it over.
  */
 #define INGEST_RING	64	/* merged papers waiting for the matcher */
+/* Wake the waiting matcher when this many wait, the main thread when it
+   waits for room and half the ring is free: not once per paper. */
+#define INGEST_WAKE	16
 
 /*
  * Start a helper thread with every signal blocked, so that they stay with
@@ -1124,6 +1143,8 @@ struct ingest_pipe {
 	bool			 end;		/* no more papers will come */
 	bool			 abort;		/* an error: match no more */
 	bool			 matcher_done;	/* every batch was handed back */
+	bool			 matcher_waits;	/* for papers */
+	bool			 pusher_waits;	/* for room in the ring */
 	struct match_batch	 pool[INGEST_POOL];
 	struct match_batch	*full[INGEST_POOL];	/* FIFO of filled ones */
 	size_t			 full_head;
@@ -1168,15 +1189,19 @@ matcher_main(void *arg)
 		struct ingest_item it;
 		bool full;
 
-		while (ip->n == 0 && !ip->end)
+		while (ip->n == 0 && !ip->end) {
+			ip->matcher_waits = true;
 			pthread_cond_wait(&ip->cv, &ip->m);
+			ip->matcher_waits = false;
+		}
 		if (ip->n == 0)
 			break;
 		it = ip->ring[ip->head];
 		it.skip = ip->abort;
 		ip->head = (ip->head + 1) % INGEST_RING;
 		ip->n--;
-		pthread_cond_broadcast(&ip->cv);
+		if (ip->pusher_waits && ip->n <= INGEST_RING / 2)
+			pthread_cond_broadcast(&ip->cv);
 		pthread_mutex_unlock(&ip->m);
 		full = matcher_step(ip, &it);
 		pthread_mutex_lock(&ip->m);
@@ -1271,11 +1296,15 @@ pipe_push(struct ingest_pipe *ip, struct match_ctx *mc, struct paper *merged,
 	while (ip->n == INGEST_RING) {
 		if (ip->full_n > 0)
 			add_full(ip, mc, false);
-		else
+		else {
+			ip->pusher_waits = true;
 			pthread_cond_wait(&ip->cv, &ip->m);
+			ip->pusher_waits = false;
+		}
 	}
 	ip->ring[(ip->head + ip->n++) % INGEST_RING] = it;
-	pthread_cond_broadcast(&ip->cv);
+	if (ip->matcher_waits && ip->n >= INGEST_WAKE)
+		pthread_cond_broadcast(&ip->cv);
 	add_full(ip, mc, false);	/* what is ready, while we are here */
 	pthread_mutex_unlock(&ip->m);
 }
