@@ -1690,6 +1690,7 @@ cycle_poll(struct cycle *cy, bool force, long long now,
 	pthread_t thread;
 
 	cycle_register(cy, now, stats);
+	memset(&pl, 0, sizeof(pl));
 	pthread_mutex_init(&pl.m, NULL);
 	pthread_cond_init(&pl.cv, NULL);
 	for (size_t i = 0; i < c->n_sources; i++) {
