@@ -17,6 +17,7 @@
 #include "util.h"
 
 #define XMLSAX_CHUNK	(64 * 1024)	/* bytes per xmlParseChunk call */
+#define XMLSAX_MIN	512	/* fewer bytes are held (see xmlsax_push) */
 #define XMLSAX_NSCACHE	16		/* interned URI -> index pairs */
 #define XMLSAX_ERRLEN	256
 #define XMLSAX_XML_NS	"http://www.w3.org/XML/1998/namespace"
@@ -49,6 +50,9 @@ struct xmlsax {
 	struct xmlsax_attr	*attrs;
 	size_t			 attrs_cap;
 	struct buf		 attrbuf;
+
+	struct buf		 pend;		/* held input: fewer than
+						   XMLSAX_MIN bytes */
 
 	bool			 recover;
 	bool			 failed;	/* fatal: every call fails */
@@ -456,6 +460,7 @@ xmlsax_new(const struct xmlsax_handler *h, void *arg,
 	}
 	buf_init(&x->text);
 	buf_init(&x->attrbuf);
+	buf_init(&x->pend);
 	sax_init(&sax);
 	x->ctxt = xmlCreatePushParserCtxt(&sax, x, NULL, 0, NULL);
 	if (x->ctxt == NULL) {
@@ -497,9 +502,8 @@ failed(struct xmlsax *x, char *err, size_t errlen)
 	return -1;
 }
 
-int
-xmlsax_push(struct xmlsax *x, const char *buf, size_t len, char *err,
-    size_t errlen)
+static void
+push(struct xmlsax *x, const char *buf, size_t len)
 {
 	while (len > 0 && !x->failed) {
 		size_t	 n = len < XMLSAX_CHUNK ? len : XMLSAX_CHUNK;
@@ -507,6 +511,32 @@ xmlsax_push(struct xmlsax *x, const char *buf, size_t len, char *err,
 		parse_chunk(x, buf, (int)n, 0);
 		buf += n;
 		len -= n;
+	}
+}
+
+/*
+ * Pieces of fewer than XMLSAX_MIN bytes are held and handed to libxml2
+ * together. Fed a byte at a time, libxml2's push parser failed ("input
+ * conversion failed") at a multibyte character of a document whose
+ * declared encoding it reads through iconv (encoding='UTF-8.'), though it
+ * parsed the same bytes whole or in larger pieces: the outcome of a fetch
+ * depended on how the network split the response (found by the fuzz
+ * targets' chunked re-parse; libxml2 2.9.14).
+ */
+int
+xmlsax_push(struct xmlsax *x, const char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	if (x->failed)
+		return failed(x, err, errlen);
+	if (x->pend.len == 0 && len >= XMLSAX_MIN) {
+		push(x, buf, len);
+	} else {
+		buf_add(&x->pend, buf, len);
+		if (x->pend.len >= XMLSAX_MIN) {
+			push(x, x->pend.data, x->pend.len);
+			buf_reset(&x->pend);
+		}
 	}
 	return x->failed ? failed(x, err, errlen) : 0;
 }
@@ -555,8 +585,11 @@ no_document(struct xmlsax *x)
 int
 xmlsax_finish(struct xmlsax *x, char *err, size_t errlen)
 {
-	bool	 was_failed = x->failed;
+	bool	 was_failed;
 
+	push(x, x->pend.data, x->pend.len);	/* what is held */
+	buf_reset(&x->pend);
+	was_failed = x->failed;
 	if (!was_failed)
 		parse_chunk(x, NULL, 0, 1);
 	if (!was_failed && x->depth > 0)
@@ -575,6 +608,7 @@ xmlsax_free(struct xmlsax *x)
 		xmlFreeParserCtxt(x->ctxt);
 	buf_release(&x->text);
 	buf_release(&x->attrbuf);
+	buf_release(&x->pend);
 	free(x->attrs);
 	free(x);
 }
