@@ -372,8 +372,8 @@ struct poll {
 	pthread_cond_t			 cv;
 	bool				 threaded;	/* else: fetched
 							   before ingested */
-	bool				 waiting;	/* the ingest waits
-							   for papers */
+	struct poll_src			*awaited;	/* whose papers the
+							   ingest waits for */
 };
 
 /*
@@ -433,7 +433,7 @@ on_paper(struct paper *p, void *arg)
 	poll_lock(ps->poll);
 	paper_list_push_take(&ps->papers, p);
 	ps->n_parsed++;
-	if (ps->poll->waiting && ps->papers.n - ps->taken >= POLL_WAKE)
+	if (ps->poll->awaited == ps && ps->papers.n - ps->taken >= POLL_WAKE)
 		pthread_cond_broadcast(&ps->poll->cv);
 	poll_unlock(ps->poll);
 	ps->page_items++;
@@ -461,9 +461,9 @@ poll_next(void *arg)
 
 	poll_lock(pl);
 	while (pl->threaded && ps->taken == ps->papers.n && !ps->done) {
-		pl->waiting = true;
+		pl->awaited = ps;
 		pthread_cond_wait(&pl->cv, &pl->m);
-		pl->waiting = false;
+		pl->awaited = NULL;
 	}
 	if (ps->taken < ps->papers.n) {
 		p = ps->papers.v[ps->taken];
@@ -531,7 +531,7 @@ finish_page(struct poll_src *ps)
 			snprintf(ps->err, sizeof(ps->err), "%s", err);
 		}
 		poll_lock(ps->poll);	/* the page's last papers */
-		if (ps->poll->waiting)
+		if (ps->poll->awaited == ps)
 			pthread_cond_broadcast(&ps->poll->cv);
 		poll_unlock(ps->poll);
 		return;
