@@ -26,7 +26,7 @@ SIZES=${SIZES:-"1000 10000 50000"}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 TIMECMD="$HERE/gen/timecmd.py"
-TARGET_RATIO=1.30	# issue 3: at most 1.3 x xmllint at 50,000 entries
+TARGET_RATIO=1.30	# issue 3: at most 1.3 x xmllint, 50,000 Atom entries
 TARGET_RSS_KB=32768	# and under 32 MiB
 
 [ -x "$PW" ] || { echo "parse.sh: '$PW' is not executable" >&2; exit 66; }
@@ -102,11 +102,16 @@ for kind in atom rss; do
 			row "$name" feedparser "$fw" "$(peak_kb $PY -c "$FP_CMD" "$f")" "$xw" "$bytes"
 		fi
 		if [ "$n" = 50000 ]; then
-			ok=$(awk -v p="$pw" -v x="$xw" -v t="$TARGET_RATIO" \
-			    'BEGIN { print (p <= x * t) ? "yes" : "NO" }')
 			okr=$([ "$prss" -lt "$TARGET_RSS_KB" ] && echo yes || echo NO)
-			echo "  target $name: wall <= $TARGET_RATIO x xmllint: $ok; peak RSS < 32 MiB: $okr"
-			[ "$ok" = yes ] && [ "$okr" = yes ] || FAIL=1
+			[ "$okr" = yes ] || FAIL=1
+			if [ "$kind" = atom ]; then
+				ok=$(awk -v p="$pw" -v x="$xw" -v t="$TARGET_RATIO" \
+				    'BEGIN { print (p <= x * t) ? "yes" : "NO" }')
+				echo "  target $name: wall <= $TARGET_RATIO x xmllint: $ok; peak RSS < 32 MiB: $okr"
+				[ "$ok" = yes ] || FAIL=1
+			else	# issue 3 states the wall target for the Atom file
+				echo "  target $name: peak RSS < 32 MiB: $okr (wall: reported, not a target)"
+			fi
 		fi
 	done
 done

@@ -38,14 +38,14 @@ PY=/usr/bin/python3
 if [ "$QUICK" = 1 ]; then
 	OUTFILE=${BENCH_OUT:-$BUILD/bench-quick.md}
 	PARSE_RUNS=1 PARSE_SIZES="1000"
-	FILTER_N=5000 FILTER_R=1 FILTER_KS="10 1000 10000"
+	FILTER_N=5000 FILTER_R=1 FILTER_ROUNDS=1 FILTER_KS="10 1000 10000"
 	SEND_PROBE=500 SEND_MAX=2000 SEND_CAP=8 SEND_RUNS=1 SEND_DEFAULT=50
 	E2E_N=1000 E2E_K=1000 E2E_SIZES="1000:1:1:1"
 	IDLE_ROUNDS=1
 else
 	OUTFILE=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 	PARSE_RUNS=3 PARSE_SIZES="1000 10000 50000"
-	FILTER_N=50000 FILTER_R=3 FILTER_KS="10 1000 10000 100000"
+	FILTER_N=50000 FILTER_R=3 FILTER_ROUNDS=3 FILTER_KS="10 1000 10000 100000"
 	SEND_PROBE=500 SEND_MAX=10000 SEND_CAP=25 SEND_RUNS=3 SEND_DEFAULT=100
 	E2E_N=10000 E2E_K=10000 E2E_SIZES="1000:1:1:0 10000:3:3:1"
 	IDLE_ROUNDS=3
@@ -220,8 +220,8 @@ FILTER_RC=skip
 if ! want filter; then
 	:
 elif [ -f "$ROOT/bench/filter.sh" ]; then
-	step "2. matching: KS=\"$FILTER_KS\" sh bench/filter.sh \$SCRATCH $FILTER_N $FILTER_R"
-	KS=$FILTER_KS sh "$ROOT/bench/filter.sh" "$DATA" "$FILTER_N" \
+	step "2. matching: KS=\"$FILTER_KS\" ROUNDS=$FILTER_ROUNDS sh bench/filter.sh \$SCRATCH $FILTER_N $FILTER_R"
+	KS=$FILTER_KS ROUNDS=$FILTER_ROUNDS sh "$ROOT/bench/filter.sh" "$DATA" "$FILTER_N" \
 	    "$FILTER_R" >"$OUT/filter.txt" 2>"$OUT/filter.err"
 	FILTER_RC=$?
 	cat "$OUT/filter.txt"
@@ -533,7 +533,12 @@ S=$OUT/summary.md
 			pm=$(awk -v x="$file" '$1 == x && $2 == "paperwatch" { print $5 }' "$OUT/parse.txt")
 			xl=$(awk -v x="$file" '$1 == x && $2 == "xmllint" { print $3 }' "$OUT/parse.txt")
 			sf=$(awk -v x="$file" '$1 == x && $2 == "sfeed" { print $3 }' "$OUT/parse.txt")
-			echo "| parse $file: wall | $(fmt '%.3f s' "$pw") | xmllint $(fmt '%.3f s' "$xl"), sfeed $(fmt '%.3f s' "$sf") | $(ratio "$pw" "$xl" '%.2f') x xmllint | ≤ 1.3 x xmllint | $(check "$pw" "$xl" 'a <= 1.3 * b') |"
+			if [ "$f" = atom ]; then
+				tw="≤ 1.3 x xmllint"; mw=$(check "$pw" "$xl" 'a <= 1.3 * b')
+			else	# issue 3 states its wall target for the Atom file
+				tw="(reported; issue 3's 1.3 x is for the Atom file)"; mw=-
+			fi
+			echo "| parse $file: wall | $(fmt '%.3f s' "$pw") | xmllint $(fmt '%.3f s' "$xl"), sfeed $(fmt '%.3f s' "$sf") | $(ratio "$pw" "$xl" '%.2f') x xmllint | $tw | $mw |"
 			echo "| parse $file: peak RSS | $(fmt '%.1f MiB' "$pm") | | | < 32 MiB | $(check "$pm" 32 'a < b') |"
 			fp=$(awk -v x="$f-10000.xml" '$1 == x && $2 == "feedparser" { print $3 }' "$OUT/parse.txt")
 			pw10=$(awk -v x="$f-10000.xml" '$1 == x && $2 == "paperwatch" { print $3 }' "$OUT/parse.txt")
@@ -619,7 +624,7 @@ vers() { dpkg-query -W -f='${Package} ${Version}, ' "$@" 2>/dev/null | sed 's/, 
 	echo "## 2. Matching (bench/filter.sh)"
 	echo
 	if [ -s "$OUT/filter.txt" ]; then
-		echo "Command: \`KS=\"$FILTER_KS\" sh bench/filter.sh \$SCRATCH $FILTER_N $FILTER_R\` (exit status $FILTER_RC). Its output:"
+		echo "Command: \`KS=\"$FILTER_KS\" ROUNDS=$FILTER_ROUNDS sh bench/filter.sh \$SCRATCH $FILTER_N $FILTER_R\` (exit status $FILTER_RC). Its output:"
 		echo
 		cat "$OUT/filter.txt"
 		[ -f "$ROOT/bench/RESULTS-filter.md" ] && echo && echo "Discussion: \`bench/RESULTS-filter.md\`."
