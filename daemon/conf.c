@@ -19,6 +19,7 @@
 #include <libconfig.h>
 
 #include "../feeds/source.h"
+#include "deliver/channel.h"
 #include "log.h"
 #include "query.h"
 #include "render.h"
@@ -573,6 +574,7 @@ static void
 read_webhook(struct ctx *cx, const config_setting_t *g, struct conf_sub *sub)
 {
 	struct conf_webhook *w;
+	char why[160];
 	bool known = false;
 
 	sub->webhooks = xreallocarray(sub->webhooks, sub->n_webhooks + 1,
@@ -604,6 +606,10 @@ read_webhook(struct ctx *cx, const config_setting_t *g, struct conf_sub *sub)
 	    !str_istarts(w->url, "https://"))
 		conf_error(cx, g, "subscription '%s': webhook url must be "
 		    "http:// or https://", sub->name);
+	else if (w->url != NULL && webhook_url_check(w->format, w->url, why,
+	    sizeof(why)) == -1)
+		conf_error(cx, g, "subscription '%s': %s webhook: %s",
+		    sub->name, w->format, why);
 	if (w->format != NULL && strcmp(w->format, "matrix") == 0 &&
 	    w->token == NULL && w->token_file == NULL)
 		conf_error(cx, g, "subscription '%s': a matrix webhook needs "

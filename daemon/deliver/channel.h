@@ -98,6 +98,14 @@ extern const struct chan_type chan_stdout;
 
 const struct chan_type *chan_find(const char *name);
 
+/*
+ * 0 if url has the shape a webhook of that format needs (matrix: ending in
+ * /send/m.room.message; ntfy: ending in the topic), else -1 and why in
+ * err (which never holds the URL: it is a secret).
+ */
+int webhook_url_check(const char *format, const char *url, char *err,
+    size_t errlen);
+
 void	outbox_msg_free(struct outbox_msg *m);		/* accepts NULL */
 
 #endif

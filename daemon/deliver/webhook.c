@@ -193,28 +193,92 @@ add_bearer(struct wh_req *q, const char *token)
 	free(h);
 }
 
+/*
+ * Matrix: "https://host/_matrix/client/v3/rooms/ROOM/send/m.room.message
+ * [?query]" (an appservice adds ?user_id=...): *base is the length before
+ * the query and any trailing '/', *q where the query starts.
+ */
 static int
-prep_matrix(struct wh_req *q, const struct outbox_msg *m, char *err,
+matrix_split(const char *u, size_t *base, size_t *q, char *err,
     size_t errlen)
 {
 	static const char suffix[] = "/send/m.room.message";
-	const char *u = q->wh->url;
-	size_t n = strlen(u), k = sizeof(suffix) - 1;
-	char *txn;
+	size_t n = strcspn(u, "?#"), k = sizeof(suffix) - 1;
 
+	*q = n;
 	while (n > 0 && u[n - 1] == '/')
 		n--;
-	if (q->wh->token == NULL) {
-		snprintf(err, errlen, "needs an access token (token_file)");
-		return -1;
-	}
 	if (n < k || strncmp(u + n - k, suffix, k) != 0) {
 		snprintf(err, errlen, "url must end in "
 		    "/rooms/ROOM/send/m.room.message");
 		return -1;
 	}
+	*base = n;
+	return 0;
+}
+
+/*
+ * ntfy: "https://host[/prefix]/TOPIC[/][?query]": the topic is
+ * u[*t0, *t1), the query starts at *q.
+ */
+static int
+ntfy_split(const char *u, size_t *t0, size_t *t1, size_t *q, char *err,
+    size_t errlen)
+{
+	const char *scheme = strstr(u, "://"), *path;
+	size_t qpos = strcspn(u, "?#"), end = qpos, slash;
+
+	path = scheme != NULL ? strchr(scheme + 3, '/') : NULL;
+	if (path == NULL || (size_t)(path - u) >= qpos) {
+		snprintf(err, errlen, "url must be the topic URL "
+		    "(https://ntfy.sh/TOPIC)");
+		return -1;
+	}
+	while (end > (size_t)(path - u) && u[end - 1] == '/')
+		end--;
+	for (slash = end; slash > (size_t)(path - u) && u[slash - 1] != '/';
+	    slash--)
+		;
+	if (slash == end) {
+		snprintf(err, errlen, "url must end in the topic "
+		    "(https://ntfy.sh/TOPIC)");
+		return -1;
+	}
+	*t0 = slash;
+	*t1 = end;
+	*q = qpos;
+	return 0;
+}
+
+int
+webhook_url_check(const char *format, const char *url, char *err,
+    size_t errlen)
+{
+	size_t a, b, c;
+
+	if (format != NULL && strcmp(format, "matrix") == 0)
+		return matrix_split(url, &a, &b, err, errlen);
+	if (format != NULL && strcmp(format, "ntfy") == 0)
+		return ntfy_split(url, &a, &b, &c, err, errlen);
+	return 0;
+}
+
+static int
+prep_matrix(struct wh_req *q, const struct outbox_msg *m, char *err,
+    size_t errlen)
+{
+	const char *u = q->wh->url;
+	size_t n, qpos;
+	char *txn;
+
+	if (q->wh->token == NULL) {
+		snprintf(err, errlen, "needs an access token (token_file)");
+		return -1;
+	}
+	if (matrix_split(u, &n, &qpos, err, errlen) == -1)
+		return -1;
 	txn = matrix_txn(m);
-	q->url = xasprintf("%.*s/%s", (int)n, u, txn);
+	q->url = xasprintf("%.*s/%s%s", (int)n, u, txn, u + qpos);
 	free(txn);
 	q->method = "PUT";
 	add_bearer(q, q->wh->token);
@@ -229,32 +293,23 @@ static int
 prep_ntfy(struct wh_req *q, const struct outbox_msg *m, char *err,
     size_t errlen)
 {
-	const char *u = q->wh->url, *scheme = strstr(u, "://"), *path, *slash;
-	size_t qpos = strcspn(u, "?#");
+	const char *u = q->wh->url;
+	size_t t0, t1, qpos;
 	char *topic;
 
-	path = scheme != NULL ? strchr(scheme + 3, '/') : NULL;
-	if (path == NULL || (size_t)(path - u) > qpos) {
-		snprintf(err, errlen, "url must be the topic URL "
-		    "(https://ntfy.sh/TOPIC)");
+	if (ntfy_split(u, &t0, &t1, &qpos, err, errlen) == -1)
 		return -1;
-	}
-	slash = path;
-	for (const char *p = path; (size_t)(p - u) < qpos; p++)
-		if (*p == '/')
-			slash = p;
-	if ((size_t)(slash + 1 - u) >= qpos) {
-		snprintf(err, errlen, "url must end in the topic "
-		    "(https://ntfy.sh/TOPIC)");
-		return -1;
-	}
-	topic = xstrndup(slash + 1, qpos - (size_t)(slash + 1 - u));
-	q->url = xasprintf("%.*s%s", (int)(slash + 1 - u), u, u + qpos);
+	topic = xstrndup(u + t0, t1 - t0);
+	q->url = xasprintf("%.*s%s", (int)t0, u, u + qpos);
 	q->body = json_with(m->body, "topic", json_string(topic), true);
 	free(topic);
+	if (q->body == NULL) {
+		snprintf(err, errlen, "the payload is not a JSON object");
+		return -1;
+	}
 	if (q->wh->token != NULL)
 		add_bearer(q, q->wh->token);
-	return q->body != NULL ? 0 : -1;
+	return 0;
 }
 
 /* json: the body as is, signed when a secret is set. */
@@ -388,16 +443,51 @@ retry_after(struct wh_req *q, CURL *h)
 	return s > WH_RETRY_AFTER_MAX ? WH_RETRY_AFTER_MAX : s;
 }
 
+/*
+ * Does the reply r hold a piece of the URL's path or query that may be
+ * secret: a segment between '/', '?', '&', '=', ';' or '#' of 16 bytes or
+ * more, or of 8 or more with a digit?  The hook's id or key is one
+ * (Slack's are 9-24 characters, Discord's 18-68, Mattermost's 26), and a
+ * 404 may echo it alone; words like "services" or "webhooks" are not.
+ */
+#define WH_PIECE_MIN	8
+#define WH_PIECE_WORD	16
+
+static bool
+echoes_url(const char *r, const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	p = p != NULL ? strchr(p + 3, '/') : NULL;
+	while (p != NULL && *p != '\0') {
+		size_t n;
+
+		p += strspn(p, "/?&=;#");
+		n = strcspn(p, "/?&=;#");
+		if (n >= WH_PIECE_WORD || (n >= WH_PIECE_MIN &&
+		    strcspn(p, "0123456789") < n)) {
+			char *piece = xstrndup(p, n);
+			bool hit = strstr(r, piece) != NULL;
+
+			memset(piece, 0, n);
+			free(piece);
+			if (hit)
+				return true;
+		}
+		p += n;
+	}
+	return false;
+}
+
 /* A short, printable excerpt of the reply, unless it echoes a secret. */
 static void
 reply_excerpt(const struct wh_req *q, char *out, size_t outlen)
 {
-	const char *r = buf_str(&q->reply), *path = strstr(q->wh->url, "://");
+	const char *r = buf_str(&q->reply);
 	size_t j = 0;
 
 	out[0] = '\0';
-	path = path != NULL ? strchr(path + 3, '/') : NULL;
-	if ((path != NULL && strlen(path) > 1 && strstr(r, path) != NULL) ||
+	if (echoes_url(r, q->wh->url) ||
 	    (q->wh->token != NULL && strstr(r, q->wh->token) != NULL) ||
 	    (q->wh->secret != NULL && strstr(r, q->wh->secret) != NULL))
 		return;
@@ -458,15 +548,16 @@ wh_send_one(struct wh_chan *c, struct outbox_msg *m)
 
 	memset(&q, 0, sizeof(q));
 	buf_init(&q.reply);
+	snprintf(why, sizeof(why), "cannot prepare the request");
+	/* before prepare: the signature and Matrix's txn id cover body_len */
+	if (m->body != NULL && m->body_len == 0)
+		m->body_len = strlen(m->body);
 	if (m->body == NULL) {
 		set_result(m, CHAN_FAILED, 0, "webhook: empty message");
 	} else if (prepare(&q, c->cfg, m, why, sizeof(why)) < 0) {
 		set_result(m, CHAN_FAILED, 0, "%s: %s", q.who, why);
-	} else {
-		if (m->body_len == 0)
-			m->body_len = strlen(m->body);
+	} else
 		judge(c, &q, m, perform(c, &q, m));
-	}
 	req_release(&q);
 	chan_report(m);
 }

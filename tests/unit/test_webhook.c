@@ -69,7 +69,7 @@ struct fixture {
 	struct conf		 cfg;
 	struct conf_sub		 sub;
 	struct conf_webhook	 wh[4];
-	char			 url[4][256];
+	char			 url[4][512];
 };
 
 static void
@@ -332,11 +332,16 @@ test_matrix(void **state)
 	m.body_len = strlen(m.body);
 	send_one(&f, &m);		/* another part: another transaction */
 	assert_result(&m, CHAN_SENT, 0, NULL);
+	/* an appservice's ?user_id=: the transaction id goes before it */
+	snprintf(p1, sizeof(p1), "%s/?user_id=@bot:example.org", base);
+	set_url(&f, 0, &sv, p1);
+	send_one(&f, &m);
+	assert_result(&m, CHAN_SENT, 0, NULL);
 	f.wh[0].token = NULL;
 	send_one(&f, &m);
 	assert_result(&m, CHAN_FAILED, 0, "needs an access token");
 	testsrv_stop(&sv);
-	assert_int_equal(testsrv_count(sv.out, ".json"), 3);
+	assert_int_equal(testsrv_count(sv.out, ".json"), 4);
 
 	r = record(&sv, 1);
 	assert_string_equal(jstr(r, "method"), "PUT");
@@ -351,6 +356,12 @@ test_matrix(void **state)
 	json_decref(r);
 	r = record(&sv, 3);
 	assert_string_not_equal(jstr(r, "path"), p1);
+	snprintf(p1, sizeof(p1), "%s?user_id=@bot:example.org",
+	    jstr(r, "path"));
+	json_decref(r);
+	r = record(&sv, 4);		/* the same message: the same txn */
+	assert_string_equal(jstr(r, "method"), "PUT");
+	assert_string_equal(jstr(r, "path"), p1);
 	json_decref(r);
 }
 
@@ -374,9 +385,18 @@ test_ntfy(void **state)
 	f.wh[0].token = "tok-secret";
 	send_one(&f, &m);
 	assert_result(&m, CHAN_SENT, 0, NULL);
+	set_url(&f, 0, &sv, "/ntfy/alerts/");	/* a trailing slash */
+	send_one(&f, &m);
+	assert_result(&m, CHAN_SENT, 0, NULL);
 	set_url(&f, 0, &sv, "/");
 	send_one(&f, &m);
 	assert_result(&m, CHAN_FAILED, 0, "url must end in the topic");
+	set_url(&f, 0, &sv, "/alerts");
+	m.body = "[1, 2]";		/* the error says why, nothing else */
+	m.body_len = strlen(m.body);
+	send_one(&f, &m);
+	assert_result(&m, CHAN_FAILED, 0, "webhook 'video-gen#0' (ntfy): the "
+	    "payload is not a JSON object");
 	testsrv_stop(&sv);
 
 	r = record(&sv, 1);
@@ -394,6 +414,43 @@ test_ntfy(void **state)
 	assert_string_equal(header(r, "Authorization"), "Bearer tok-secret");
 	json_decref(body);
 	json_decref(r);
+	r = record(&sv, 3);
+	assert_string_equal(jstr(r, "path"), "/ntfy/");
+	body = json_loads(jstr(r, "body"), 0, NULL);
+	assert_string_equal(jstr(body, "topic"), "alerts");
+	json_decref(body);
+	json_decref(r);
+}
+
+/* The URL shapes check-config holds matrix and ntfy webhooks to. */
+static void
+test_url_check(void **state)
+{
+	char err[160];
+
+	(void)state;
+	assert_int_equal(webhook_url_check("matrix", "https://m.org/_matrix/"
+	    "client/v3/rooms/!r:m.org/send/m.room.message", err,
+	    sizeof(err)), 0);
+	assert_int_equal(webhook_url_check("matrix", "https://m.org/_matrix/"
+	    "client/v3/rooms/!r:m.org/send/m.room.message/?user_id=@b:m.org",
+	    err, sizeof(err)), 0);
+	assert_int_equal(webhook_url_check("matrix", "https://m.org/_matrix/"
+	    "client/v3/rooms/!r:m.org", err, sizeof(err)), -1);
+	assert_string_equal(err, "url must end in "
+	    "/rooms/ROOM/send/m.room.message");
+	assert_int_equal(webhook_url_check("ntfy", "https://ntfy.sh/topic",
+	    err, sizeof(err)), 0);
+	assert_int_equal(webhook_url_check("ntfy", "https://ntfy.sh/p/topic/"
+	    "?auth=x", err, sizeof(err)), 0);
+	assert_int_equal(webhook_url_check("ntfy", "https://ntfy.sh/", err,
+	    sizeof(err)), -1);
+	assert_int_equal(webhook_url_check("ntfy", "https://ntfy.sh?x=1",
+	    err, sizeof(err)), -1);
+	assert_int_equal(webhook_url_check("slack", "https://hooks.slack.com/"
+	    "services/T/B/X", err, sizeof(err)), 0);
+	assert_int_equal(webhook_url_check(NULL, "https://x.org/", err,
+	    sizeof(err)), 0);
 }
 
 /* Errors name the subscription and index, never the URL. */
@@ -402,6 +459,10 @@ test_errors(void **state)
 {
 	static const char *const args[] = { "--respond",
 		"{\"status\": 404, \"body\": \"no hook at /" SECRET_PATH "\"}",
+		"--respond", "{\"status\": 404, \"body\": \"{\\\"message\\\": "
+		"\\\"Unknown webhook k8hrsecrethookid9\\\"}\"}",
+		"--respond", "{\"status\": 404, \"body\": \"no such webhooks "
+		"service\"}",
 		"--respond", "{\"status\": 200, \"delay\": 4}", NULL };
 	struct testsrv sv;
 	struct fixture f;
@@ -416,6 +477,16 @@ test_errors(void **state)
 	send_one(&f, &m);		/* the excerpt would echo the path */
 	assert_result(&m, CHAN_FAILED, 0, "webhook 'video-gen#0' (slack): "
 	    "HTTP 404");
+	assert_null(strstr(m.err, "SECRETPATH"));
+	set_url(&f, 0, &sv, "/api/webhooks/k8hrsecrethookid9");
+	send_one(&f, &m);		/* ... or only the hook's id */
+	assert_result(&m, CHAN_FAILED, 0, "webhook 'video-gen#0' (slack): "
+	    "HTTP 404");
+	assert_null(strstr(m.err, "k8hr"));
+	send_one(&f, &m);		/* words of the path are no secret */
+	assert_result(&m, CHAN_FAILED, 0, "HTTP 404: no such webhooks "
+	    "service");
+	set_url(&f, 0, &sv, "/" SECRET_PATH);
 	f.cfg.fetch_timeout = 1;
 	t0 = time(NULL);
 	send_one(&f, &m);
@@ -450,6 +521,7 @@ main(void)
 		cmocka_unit_test(test_json_hmac),
 		cmocka_unit_test(test_matrix),
 		cmocka_unit_test(test_ntfy),
+		cmocka_unit_test(test_url_check),
 		cmocka_unit_test(test_errors),
 	};
 
