@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "render.h"
 
 #define TEMPLATE_MAX	(1u << 20)	/* bytes of one template file */
@@ -75,7 +76,11 @@ struct fmt {
 	bool			 wrap;		/* 78-column text */
 };
 
-/* Shortening at each compaction level: title, summary, authors. */
+/*
+ * Shortening at each compaction level: title, summary, authors; at the
+ * last level, links longer than LINK_SHORT_MAX bytes are left out too.
+ */
+#define LINK_SHORT_MAX	300
 static const size_t level_max[LEVELS][3] = {
 	{ 0, 0, 0 },		/* the format's own */
 	{ 160, 160, 120 },
@@ -789,13 +794,18 @@ link_list(char *const u[4], size_t *n)
 }
 
 static void
-add_links(json_t **o, const struct paper *p, mk_mask want)
+add_links(json_t **o, const struct paper *p, int level, mk_mask want)
 {
 	char *u[4];
 	json_t *list = NULL;
 	size_t i, n = 0;
 
 	paper_links(p, u);
+	for (i = 0; i < 4 && level >= LEVELS - 1; i++)
+		if (u[i] != NULL && strlen(u[i]) > LINK_SHORT_MAX) {
+			free(u[i]);	/* a 2 KB link fits no chat message */
+			u[i] = NULL;
+		}
 	MK_SET(o, want, MK_URL_ABS, jstr(u[0]));
 	MK_SET(o, want, MK_URL_PDF, jstr(u[1]));
 	MK_SET(o, want, MK_URL_HF, jstr(u[2]));
@@ -911,7 +921,7 @@ paper_values(json_t **o, const struct paper *p, const size_t lim[3],
 	add_texts(o, p, lim, level, want);
 	add_authors(o, p, lim[2], want);
 	add_lists(o, p, want);
-	add_links(o, p, want);
+	add_links(o, p, level, want);
 	MK_SET(o, want, MK_HAS_UPVOTES, json_boolean(p->upvotes >= 0));
 	MK_SET(o, want, MK_UPVOTES, p->upvotes >= 0 ?
 	    json_integer(p->upvotes) : json_null());
@@ -1798,6 +1808,9 @@ struct job {
 	mk_mask			 want;
 	json_t			**papers;	/* per item, current level */
 	int			*level;
+	size_t			*item;		/* its index in d->items */
+	size_t			 n;		/* items: d's, less those
+						   left out (split) */
 	struct buf		 out;
 	struct over		 ov;		/* why a part does not fit */
 };
@@ -1868,32 +1881,77 @@ render_part(struct job *j, const struct part *pt, char *err, size_t errlen)
 static int
 fits(struct job *j, size_t i, size_t k, char *err, size_t errlen)
 {
-	struct part pt = { j->papers + i, k, i + 1, 999, 999, j->want };
+	struct part pt = { j->papers + i, k, j->item[i] + 1, 999, 999,
+	    j->want };
 
 	return render_part(j, &pt, err, errlen);
 }
 
-/* Make item i fit alone, shortening its fields level by level. */
+/*
+ * Make item i fit alone, shortening its fields level by level: 0, or 2
+ * when it does not fit even at the last level, or -1 and err.
+ */
 static int
 fit_alone(struct job *j, size_t i, char *err, size_t errlen)
 {
 	int rc;
 
 	while ((rc = fits(j, i, 1, err, errlen)) == 1) {
-		if (j->level[i] + 1 >= LEVELS) {
-			snprintf(err, errlen, "template '%s': paper '%s' does "
-			    "not fit one %s message even shortened (%s)",
-			    render_tpl_name(j->tpl), j->d->items[i].paper->id ?
-			    j->d->items[i].paper->id : "?", j->f->name,
-			    j->ov.why);
-			return -1;
-		}
+		if (j->level[i] + 1 >= LEVELS)
+			return 2;
 		j->level[i]++;
 		json_decref(j->papers[i]);
-		j->papers[i] = paper_model(j->f, &j->d->items[i], i + 1,
-		    j->level[i], j->want, NULL);
+		j->papers[i] = paper_model(j->f, &j->d->items[j->item[i]],
+		    j->item[i] + 1, j->level[i], j->want, NULL);
 	}
 	return rc;
+}
+
+/*
+ * Shorten each item as far as it needs to fit one message alone, so that
+ * a long one does not end a part by itself; leave out, with a warning,
+ * an item that fits none even shortened (a template that shows a field
+ * no level shortens): the others still go, where failing the digest
+ * would hold the subscription's every channel back at every cycle.
+ */
+static int
+fit_each(struct job *j, char *err, size_t errlen)
+{
+	struct part none = { j->papers, 0, 1, 999, 999, j->want };
+	char id[128], sub[96];
+	size_t i = 0;
+	int rc;
+
+	/* a template over the limit by itself: no paper is to blame */
+	if ((rc = render_part(j, &none, err, errlen)) != 0) {
+		if (rc == 1)
+			snprintf(err, errlen, "template '%s' over the %s limit "
+			    "with no paper (%s)", render_tpl_name(j->tpl),
+			    j->f->name, j->ov.why);
+		return -1;
+	}
+	while (i < j->n) {
+		if ((rc = fit_alone(j, i, err, errlen)) < 0)
+			return -1;
+		if (rc == 0) {
+			i++;
+			continue;
+		}
+		log_warn("digest: subscription '%s': paper '%s' left out of "
+		    "the %s messages: it does not fit one even shortened "
+		    "(%s)", log_safe(j->d->subscription, sub, sizeof(sub)),
+		    log_safe(j->d->items[j->item[i]].paper->id, id,
+		    sizeof(id)), j->f->name, j->ov.why);
+		json_decref(j->papers[i]);
+		j->n--;
+		memmove(j->papers + i, j->papers + i + 1,
+		    (j->n - i) * sizeof(*j->papers));
+		memmove(j->level + i, j->level + i + 1,
+		    (j->n - i) * sizeof(*j->level));
+		memmove(j->item + i, j->item + i + 1,
+		    (j->n - i) * sizeof(*j->item));
+	}
+	return 0;
 }
 
 /*
@@ -1905,11 +1963,15 @@ static int
 pack(struct job *j, size_t i, size_t guess, size_t *k, char *err,
     size_t errlen)
 {
-	size_t n = j->d->n_items - i, lo = 1, hi = n + 1, mid, step = 1;
+	size_t n = j->n - i, lo = 1, hi = n + 1, mid, step = 1;
 	int rc;
 
-	if (fit_alone(j, i, err, errlen) < 0)
+	if ((rc = fit_alone(j, i, err, errlen)) != 0) {	/* fit_each did */
+		if (rc > 0)
+			snprintf(err, errlen, "%s: an item no longer fits",
+			    j->f->name);
 		return -1;
+	}
 	if (guess > 1 && guess <= n) {
 		if ((rc = fits(j, i, guess, err, errlen)) < 0)
 			return -1;
@@ -1949,8 +2011,21 @@ split(struct job *j, struct strvec *parts, char *err, size_t errlen)
 	int rc = 0;
 
 	/* the first guess: what fits of the whole, by how far over it was */
-	k = j->ov.fill > 1.0 ? (size_t)((double)j->d->n_items / j->ov.fill) : 0;
-	while (i < j->d->n_items && rc == 0) {
+	k = j->ov.fill > 1.0 ? (size_t)((double)j->n / j->ov.fill) : 0;
+	if (fit_each(j, err, errlen) == -1)
+		return -1;
+	if (j->n == 0) {		/* every paper left out: the header */
+		struct part pt = { j->papers, 0, 1, 0, 0, j->want };
+
+		if ((rc = render_part(j, &pt, err, errlen)) == 0)
+			push_out(j, parts);
+		else if (rc == 1)
+			snprintf(err, errlen, "template '%s' over the %s limit "
+			    "with no paper (%s)", render_tpl_name(j->tpl),
+			    j->f->name, j->ov.why);
+		return rc == 0 ? 0 : -1;
+	}
+	while (i < j->n && rc == 0) {
 		if ((rc = pack(j, i, n ? count[n - 1] : k, &k, err,
 		    errlen)) < 0)
 			break;
@@ -1962,7 +2037,7 @@ split(struct job *j, struct strvec *parts, char *err, size_t errlen)
 	}
 	for (k = 0; k < n && rc == 0; k++) {
 		struct part pt = { j->papers + start[k], count[k],
-		    start[k] + 1, k + 1, n, j->want };
+		    j->item[start[k]] + 1, k + 1, n, j->want };
 
 		rc = render_part(j, &pt, err, errlen);
 		if (rc == 1) {
@@ -1980,7 +2055,7 @@ split(struct job *j, struct strvec *parts, char *err, size_t errlen)
 static int
 run_job(struct job *j, struct strvec *parts, char *err, size_t errlen)
 {
-	struct part all = { j->papers, j->d->n_items, 1, 0, 0, j->want };
+	struct part all = { j->papers, j->n, 1, 0, 0, j->want };
 	int rc = render_part(j, &all, err, errlen);
 
 	if (rc < 0)
@@ -2034,15 +2109,20 @@ digest_render_cached(struct digest_renderer *r, const struct digest *d,
 	j.want = tf->want;
 	j.papers = xcalloc(d->n_items + 1, sizeof(*j.papers));
 	j.level = xcalloc(d->n_items + 1, sizeof(*j.level));
-	for (i = 0; i < d->n_items; i++)
+	j.item = xcalloc(d->n_items + 1, sizeof(*j.item));
+	j.n = d->n_items;
+	for (i = 0; i < d->n_items; i++) {
+		j.item[i] = i;
 		j.papers[i] = paper_model(f, &d->items[i], i + 1, 0, j.want,
 		    caches ? caches[i] : NULL);
+	}
 	buf_init(&j.out);
 	rc = run_job(&j, parts, err, errlen);
-	for (i = 0; i < d->n_items; i++)
+	for (i = 0; i < j.n; i++)
 		json_decref(j.papers[i]);
 	free(j.papers);
 	free(j.level);
+	free(j.item);
 	buf_release(&j.out);
 	while (rc < 0 && parts->n > before)
 		free(parts->v[--parts->n]);
