@@ -21,6 +21,7 @@
 #include "../feeds/source.h"
 #include "deliver/channel.h"
 #include "log.h"
+#include "mail.h"
 #include "query.h"
 #include "render.h"
 #include "schedule.h"
@@ -374,6 +375,45 @@ static const struct key smtp_keys[] = {
 	{ NULL, 0, 0, false },
 };
 
+/* localhost, or an address of 127.0.0.0/8: plain text never leaves. */
+static bool
+host_is_local(const char *h)
+{
+	unsigned a, b, c, d;
+	char end;
+
+	if (strcasecmp(h, "localhost") == 0 ||
+	    strcasecmp(h, "localhost.") == 0)
+		return true;
+	return sscanf(h, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &d, &end) == 4 &&
+	    a == 127 && b < 256 && c < 256 && d < 256;
+}
+
+/*
+ * list_unsubscribe: a mailto: or http(s): URI, or a bare address (made
+ * mailto:ADDRESS): RFC 2369 wants a URI in the header.
+ */
+static void
+read_unsubscribe(struct ctx *cx, const config_setting_t *s, char **v)
+{
+	char *u = *v;
+
+	if (u == NULL)
+		return;
+	if (!str_istarts(u, "mailto:") && !str_istarts(u, "https://") &&
+	    !str_istarts(u, "http://") && strchr(u, ':') == NULL &&
+	    mail_address_valid(u) && strchr(u, '<') == NULL) {
+		*v = xasprintf("mailto:%s", u);
+		free(u);
+		u = *v;
+	}
+	if ((!str_istarts(u, "mailto:") && !str_istarts(u, "https://") &&
+	    !str_istarts(u, "http://")) || !mail_uri_valid(u))
+		conf_error(cx, s, "smtp: 'list_unsubscribe' must be an "
+		    "address or a mailto:, https:// or http:// URI without "
+		    "blanks");
+}
+
 static void
 read_smtp(struct ctx *cx, const config_setting_t *g, struct conf_smtp *sm,
     bool *has_password)
@@ -420,9 +460,25 @@ read_smtp(struct ctx *cx, const config_setting_t *g, struct conf_smtp *sm,
 		    "(set 'password_file' or the credential 'smtp-password')");
 	if (sm->password != NULL && sm->user == NULL)
 		conf_error(cx, g, "smtp: a password is set but no 'user'");
-	if (sm->from != NULL && strchr(sm->from, '@') == NULL)
-		conf_error(cx, at(g, "from"), "smtp: 'from' must hold an "
-		    "address (\"Name <addr@example.org>\")");
+	if (sm->from != NULL && !mail_address_valid(sm->from))
+		conf_error(cx, at(g, "from"), "smtp: 'from' must be one "
+		    "address, \"addr@example.org\" or \"Name "
+		    "<addr@example.org>\" (ASCII addr@domain)");
+	if (sm->reply_to != NULL && !mail_address_valid(sm->reply_to))
+		conf_error(cx, at(g, "reply_to"), "smtp: 'reply_to' must be "
+		    "one address, \"addr@example.org\" or \"Name "
+		    "<addr@example.org>\" (ASCII addr@domain)");
+	read_unsubscribe(cx, at(g, "list_unsubscribe"), &sm->list_unsubscribe);
+	if (sm->host != NULL && strchr(sm->host, ':') != NULL)
+		conf_error(cx, at(g, "host"), "smtp: host '%s': libESMTP "
+		    "cannot connect to an IPv6 address literal; use a host "
+		    "name that resolves to it", sm->host);
+	else if (sm->host != NULL && sm->tls == CONF_TLS_NONE &&
+	    !host_is_local(sm->host))
+		conf_error(cx, at(g, "tls"), "smtp: tls = \"none\" is only "
+		    "for a relay on this machine (localhost, 127.0.0.1), not "
+		    "'%s': use \"starttls\" (ca_file for a private CA)",
+		    sm->host);
 }
 
 /* sources */
@@ -715,11 +771,11 @@ check_sub(struct ctx *cx, const config_setting_t *g, struct conf_sub *sub,
 	} else
 		schedule_release(&sch);
 	for (size_t i = 0; i < sub->email.n; i++)
-		if (strchr(sub->email.v[i], '@') == NULL ||
-		    strpbrk(sub->email.v[i], "\r\n") != NULL)
+		if (!mail_address_valid(sub->email.v[i]))
 			conf_error(cx, at(g, "email"), "subscription '%s': "
-			    "'%s' is not an email address", name,
-			    sub->email.v[i]);
+			    "'%s' is not one email address (\"addr@example.org"
+			    "\" or \"Name <addr@example.org>\", ASCII "
+			    "addr@domain)", name, sub->email.v[i]);
 	if (sub->email.n == 0 && sub->mbox == NULL && sub->n_webhooks == 0)
 		conf_error(cx, g, "subscription '%s': nowhere to deliver (set "
 		    "'email', 'mbox' or 'webhook')", name);

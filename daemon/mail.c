@@ -708,6 +708,18 @@ addr_ok(const char *addr)
 	return ok;
 }
 
+bool
+mail_address_valid(const char *addr)
+{
+	return addr != NULL && addr_ok(addr);
+}
+
+bool
+mail_uri_valid(const char *uri)
+{
+	return uri != NULL && token_valid(uri);
+}
+
 /* Check every field before writing anything; -1 and err if one is bad. */
 static int
 spec_check(const struct mail_spec *m, char *err, size_t errlen)

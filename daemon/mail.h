@@ -62,5 +62,13 @@ void	mail_encode_address(const char *addr, struct buf *out);
  * frees.  NULL when addr is NULL or its angle brackets are broken.
  */
 char	*mail_addr_spec(const char *addr);
+/*
+ * true if addr ("addr@example.org" or "Name <addr@example.org>") is one
+ * mail_build takes: one ASCII addr-spec (no SMTPUTF8), a display name of
+ * any text.  check-config holds every address of the config to it.
+ */
+bool	mail_address_valid(const char *addr);
+/* true if uri can go in a header's <...>: no blank, control or <>. */
+bool	mail_uri_valid(const char *uri);
 
 #endif

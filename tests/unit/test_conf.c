@@ -173,7 +173,26 @@ static const struct err_case err_cases[] = {
 	{ UA SRC SUB("keywords = [\"a\"]; timezone = \"Europe/Berln\";"),
 	    "t.conf:3: subscription 'x': unknown time zone 'Europe/Berln'" },
 	{ UA SRC SUB("keywords = [\"a\"]; email = [\"bob\"];"),
-	    "subscription 'x': 'bob' is not an email address" },
+	    "subscription 'x': 'bob' is not one email address" },
+	/* what mail_build would refuse, every cycle: refused here instead */
+	{ UA SRC SUB("keywords = [\"a\"]; email = [\"a@example.org, b@example.org\"];"),
+	    "subscription 'x': 'a@example.org, b@example.org' is not one email address" },
+	{ UA SRC SUB("keywords = [\"a\"]; email = [\"j\xc3\xbcrgen@example.de\"];"),
+	    "is not one email address" },
+	{ UA SRC SUB("keywords = [\"a\"];") "smtp = { host = \"localhost\"; tls = \"none\"; from = \"a@b.org (Papers)\"; };\n",
+	    "t.conf:4: smtp: 'from' must be one address" },
+	{ UA SRC SUB("keywords = [\"a\"];") "smtp = { host = \"localhost\"; tls = \"none\"; from = \"a@b.org\";\n"
+	    "  reply_to = \"x@y.org, z@y.org\"; };\n",
+	    "t.conf:5: smtp: 'reply_to' must be one address" },
+	{ UA SRC SUB("keywords = [\"a\"];") "smtp = { host = \"localhost\"; tls = \"none\"; from = \"a@b.org\";\n"
+	    "  list_unsubscribe = \"ftp://x.org/u\"; };\n",
+	    "t.conf:5: smtp: 'list_unsubscribe' must be an address or a mailto:" },
+	/* plain text (and AUTH) only to a relay on this machine */
+	{ UA SRC SUB("keywords = [\"a\"];") "smtp = { host = \"smtp.example.org\"; tls = \"none\";\n"
+	    "  from = \"a@b.org\"; };\n",
+	    "t.conf:4: smtp: tls = \"none\" is only for a relay on this machine" },
+	{ UA SRC SUB("keywords = [\"a\"];") "smtp = { host = \"::1\"; tls = \"none\"; from = \"a@b.org\"; };\n",
+	    "libESMTP cannot connect to an IPv6 address literal" },
 	{ UA SRC SUB("keywords = [\"a\"]; email = [\"bob@example.org\"];"),
 	    "subscription 'x': 'email' needs an smtp = { host = ...; from = ...; } group" },
 	{ UA SRC "subscriptions = ( { name = \"x\"; keywords = [\"a\"]; } );\n",
@@ -313,6 +332,14 @@ test_credentials_directory(void **state)
 	assert_string_equal(c->smtp.password, "from-credential");
 	assert_string_equal(c->subs[0].webhooks[0].url,
 	    "https://hooks.example/x");
+	conf_free(c);
+	/* a bare list_unsubscribe address becomes its mailto: URI */
+	c = load(UA SRC SUB("keywords = [\"a\"]; email = [\"Bob <bob@b.org>\"];")
+	    "smtp = { host = \"127.0.0.1\"; tls = \"none\"; from = \"a@b.org\";\n"
+	    "  list_unsubscribe = \"unsubscribe@b.org\"; };\n", &errs);
+	if (c == NULL)
+		fail_msg("%s", buf_str(&errs));
+	assert_string_equal(c->smtp.list_unsubscribe, "mailto:unsubscribe@b.org");
 	conf_free(c);
 	buf_release(&errs);
 	free(f);
