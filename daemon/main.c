@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -109,6 +110,54 @@ static struct conf *
 load_conf(const char *path, bool reloading)
 {
 	return load_conf_fd(path, -1, reloading);
+}
+
+/*
+ * One process at a time polls, makes digests and delivers with a state
+ * database: two at once would each send every message due (a `once` by
+ * hand or by cron while `run` works, or two overlapping cron runs). An
+ * exclusive flock(2) on STATE.lock, held for the round; a second process
+ * waits for it, calling tick meanwhile, and gives up when *stop is set.
+ * Returns the descriptor (close it to release), or -1 (logged, or stop).
+ */
+static int
+state_lock(const char *state, volatile sig_atomic_t *stop,
+    void (*tick)(void *), void *tick_arg)
+{
+	char *path = xasprintf("%s.lock", state);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	bool told = false;
+
+	if (fd == -1) {
+		log_err("cannot open the lock file '%s': %s", path,
+		    strerror(errno));
+		free(path);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			log_err("cannot lock '%s': %s", path, strerror(errno));
+			close(fd);
+			fd = -1;
+			break;
+		}
+		if (!told)
+			log_notice("another paperwatch is polling or delivering "
+			    "with '%s': waiting for it to finish", state);
+		told = true;
+		if (stop != NULL && *stop) {
+			close(fd);
+			fd = -1;
+			break;
+		}
+		if (tick != NULL)
+			tick(tick_arg);
+		nanosleep(&ts, NULL);
+	}
+	free(path);
+	return fd;
 }
 
 static struct store *
@@ -389,7 +438,7 @@ cmd_once(int argc, char **argv, const char *conf_path)
 	struct store *st;
 	struct cycle *cy;
 	char err[512];
-	int ch, rc = 0;
+	int ch, rc = 0, lock;
 	long long now;
 
 	while ((ch = getopt_long(argc, argv, "c:f:", once_opts, NULL)) != -1) {
@@ -420,6 +469,12 @@ cmd_once(int argc, char **argv, const char *conf_path)
 		conf_free(c);
 		return EX_CONFIG;
 	}
+	if ((lock = state_lock(c->state, NULL, NULL, NULL)) == -1) {
+		cycle_free(cy);
+		store_close(st);
+		conf_free(c);
+		return 1;
+	}
 	now = now_s();
 	fetch_global_init();
 	if (n_sf > 0)
@@ -440,6 +495,7 @@ cmd_once(int argc, char **argv, const char *conf_path)
 	log_stats(&stats);
 	cycle_free(cy);
 	store_close(st);
+	close(lock);
 	conf_free(c);
 	fetch_global_cleanup();
 	return rc;
@@ -1088,17 +1144,23 @@ static void
 one_round(struct daemon *d)
 {
 	struct cycle_stats stats = { 0 };
-	long long now = now_s();
+	long long now;
+	int lock;
 
+	if ((lock = state_lock(d->conf->state, &got_term, worker_fd >= 0 ?
+	    worker_tick : d->watchdog_usec ? watchdog_ping : NULL, NULL)) == -1)
+		return;
+	now = now_s();
 	cycle_poll(d->cy, false, now, &stats);
 	if (stats.sources_ok + stats.sources_failed > 0)
 		d->last_poll = now;
+	if (!got_term)
+		cycle_digests(d->cy, false, now, &stats);
+	if (!got_term)
+		cycle_deliver(d->cy, now, &stats);
+	close(lock);
 	if (got_term)
 		return;
-	cycle_digests(d->cy, false, now, &stats);
-	if (got_term)
-		return;
-	cycle_deliver(d->cy, now, &stats);
 	if (stats.sources_ok + stats.sources_failed + stats.digests +
 	    stats.sent + stats.retrying + stats.dead > 0)
 		log_stats(&stats);
