@@ -3149,6 +3149,10 @@ record_result(struct sender *sd, struct outbox_msg *m, long long now,
 		    m->id, m->subscription);
 		return marker_put(sd->mk, m->id) ? 0 : -1;
 	}
+	if (m->unsent) {		/* held back: nothing to record */
+		stats->retrying++;
+		return 0;
+	}
 	if (!marker_wait(sd->mk))	/* one writer at a time */
 		rc = -1;
 	if (m->result == CHAN_SENT) {
@@ -3230,6 +3234,15 @@ feed_gate(void *arg)
 	struct feed *f = arg;
 
 	return marker_wait(f->sd->mk);
+}
+
+/* outbox_msg's proceed: the results reported so far were recorded. */
+static bool
+feed_proceed(void *arg)
+{
+	struct feed *f = arg;
+
+	return !f->store_failed;
 }
 
 /* chan_report callback: record a result the moment it is known. */
@@ -3400,6 +3413,8 @@ feed_hand(struct feed *f, size_t n, struct outbox_msg *const **msgs)
 		m[i]->done_arg = f;
 		m[i]->reported = false;
 		m[i]->gate = gated ? feed_gate : NULL;
+		m[i]->proceed = gated ? NULL : feed_proceed;
+		m[i]->unsent = false;
 	}
 	f->out_start = f->pos;
 	f->out_n = n;

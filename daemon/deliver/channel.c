@@ -3,6 +3,7 @@
  */
 #include "channel.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,20 @@ outbox_msg_free(struct outbox_msg *m)
 	free(m->subject);
 	free(m->body);
 	free(m);
+}
+
+bool
+chan_may_send(struct outbox_msg *m)
+{
+	if (m->proceed == NULL || m->proceed(m->done_arg))
+		return true;
+	m->result = CHAN_RETRY;
+	m->retry_after = 0;
+	m->unsent = true;
+	snprintf(m->err, sizeof(m->err), "not sent: the results before it "
+	    "could not be recorded");
+	chan_report(m);
+	return false;
 }
 
 void

@@ -54,10 +54,25 @@ struct outbox_msg {
 	 * message must not be committed (the channel drops the connection).
 	 */
 	bool		(*gate)(void *arg);
+	/*
+	 * Optional, set by the caller for a channel without gates: called
+	 * with done_arg before the message goes out. False: the results
+	 * reported before it could not be recorded (a locked or full
+	 * database), so what is sent now would be sent again next time:
+	 * chan_may_send reports the message unsent instead.
+	 */
+	bool		(*proceed)(void *arg);
+	bool		 unsent;	/* chan_may_send held it back: not an
+					   attempt, left due as it was */
 };
 
 /* Report m's result now (once): calls m->done if set. */
 void	chan_report(struct outbox_msg *m);
+/*
+ * For a channel without gates, before it sends m: true to go on; false
+ * when m->proceed says no, m then reported CHAN_RETRY ("not sent: ...").
+ */
+bool	chan_may_send(struct outbox_msg *m);
 
 struct chan_type {
 	const char *name;		/* as stored in the outbox */

@@ -131,6 +131,8 @@ mbox_send(void *state, struct outbox_msg *const *msgs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct outbox_msg *m = msgs[i];
 
+		if (!chan_may_send(m))
+			continue;
 		buf_reset(&b);
 		mbox_format(m, &b);
 		if (append_locked(m->dest, &b, m->err, sizeof(m->err)) == 0) {

@@ -26,6 +26,8 @@ stdout_send(void *state, struct outbox_msg *const *msgs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct outbox_msg *m = msgs[i];
 
+		if (!chan_may_send(m))
+			continue;
 		if (fwrite(m->body, 1, m->body_len, stdout) != m->body_len ||
 		    fputs("\n", stdout) == EOF || fflush(stdout) == EOF) {
 			snprintf(m->err, sizeof(m->err), "stdout: %s",

@@ -568,7 +568,8 @@ wh_send(void *state, struct outbox_msg *const *msgs, size_t n)
 	struct wh_chan *c = state;
 
 	for (size_t i = 0; i < n; i++)
-		wh_send_one(c, msgs[i]);
+		if (chan_may_send(msgs[i]))
+			wh_send_one(c, msgs[i]);
 }
 
 static void
