@@ -2382,7 +2382,7 @@ queue_webhooks(struct cycle *cy, const struct conf_sub *sub,
 	for (size_t i = 0; i < sub->n_webhooks; i++) {
 		const struct conf_webhook *w = &sub->webhooks[i];
 		struct strvec parts;
-		char dest[512], e[512];
+		char dest[512], e[512], *subj;
 
 		strvec_init(&parts);
 		if (digest_render_cached(cy->renderer, d, w->format,
@@ -2392,11 +2392,13 @@ queue_webhooks(struct cycle *cy, const struct conf_sub *sub,
 			return -1;
 		}
 		snprintf(dest, sizeof(dest), "%s#%zu", sub->name, i);
+		subj = webhook_subject(w->format, w->url);
 		for (size_t k = 0; k < parts.n; k++) {
-			prep_add(pr, "webhook", dest, w->format, parts.v[k],
+			prep_add(pr, "webhook", dest, subj, parts.v[k],
 			    strlen(parts.v[k]));
 			parts.v[k] = NULL;	/* taken */
 		}
+		free(subj);
 		strvec_release(&parts);
 	}
 	return 0;

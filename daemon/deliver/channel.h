@@ -120,6 +120,15 @@ const struct chan_type *chan_find(const char *name);
  */
 int webhook_url_check(const char *format, const char *url, char *err,
     size_t errlen);
+/*
+ * What the outbox keeps as a webhook message's subject: "FORMAT FP", FP
+ * 16 hex digits of a SHA-256 of the format and the URL. "SUB#N" names
+ * the webhook by its place in the list, which an edit of the config can
+ * change: the fingerprint finds the webhook the message was made for, or
+ * none (the message is then a dead letter), never another one. Only 64
+ * bits of a hash: they tell nothing of the URL's secret part.
+ */
+char	*webhook_subject(const char *format, const char *url);
 
 void	outbox_msg_free(struct outbox_msg *m);		/* accepts NULL */
 

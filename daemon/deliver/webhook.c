@@ -87,9 +87,56 @@ set_result(struct outbox_msg *m, enum chan_result r, long long after,
 	return r;
 }
 
-/* The webhook that "SUB#N" names, or NULL. */
+static void	hex(const unsigned char *, size_t, char *);
+
+char *
+webhook_subject(const char *format, const char *url)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char h[2 * EVP_MAX_MD_SIZE + 1];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (format == NULL)
+		format = "json";
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, "paperwatch webhook\n", 19) != 1 ||
+	    EVP_DigestUpdate(ctx, format, strlen(format) + 1) != 1 ||
+	    EVP_DigestUpdate(ctx, url ? url : "", url ? strlen(url) : 0) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen < 8) {
+		EVP_MD_CTX_free(ctx);
+		return xstrdup(format);		/* no fingerprint: by place */
+	}
+	EVP_MD_CTX_free(ctx);
+	hex(md, 8, h);
+	return xasprintf("%s %s", format, h);
+}
+
+/* Is w the webhook a message with this subject was made for? */
+static bool
+same_webhook(const struct conf_webhook *w, const char *subject)
+{
+	const char *f = w->format != NULL ? w->format : "json";
+	char *s;
+	bool same;
+
+	if (subject == NULL)			/* an old row: by place */
+		return true;
+	if (strchr(subject, ' ') == NULL)	/* an old row: its format */
+		return strcmp(subject, f) == 0;
+	s = webhook_subject(w->format, w->url);
+	same = strcmp(s, subject) == 0;
+	free(s);
+	return same;
+}
+
+/*
+ * The webhook that "SUB#N" names and the message's subject fingerprints:
+ * the N-th, or the one that moved in the list, or NULL when the config no
+ * longer has it (removed, or its URL or format changed).
+ */
 static const struct conf_webhook *
-find_webhook(const struct conf *cfg, const char *dest)
+find_webhook(const struct conf *cfg, const char *dest, const char *subject)
 {
 	const char *hash = dest != NULL ? strrchr(dest, '#') : NULL;
 	char *end;
@@ -103,10 +150,17 @@ find_webhook(const struct conf *cfg, const char *dest)
 	for (size_t i = 0; i < cfg->n_subs; i++) {
 		const struct conf_sub *s = &cfg->subs[i];
 
-		if (strlen(s->name) == (size_t)(hash - dest) &&
-		    strncmp(s->name, dest, (size_t)(hash - dest)) == 0)
-			return (size_t)n < s->n_webhooks ? &s->webhooks[n] :
-			    NULL;
+		if (strlen(s->name) != (size_t)(hash - dest) ||
+		    strncmp(s->name, dest, (size_t)(hash - dest)) != 0)
+			continue;
+		if ((size_t)n < s->n_webhooks &&
+		    same_webhook(&s->webhooks[n], subject))
+			return &s->webhooks[n];
+		for (size_t k = 0; subject != NULL &&
+		    strchr(subject, ' ') != NULL && k < s->n_webhooks; k++)
+			if (same_webhook(&s->webhooks[k], subject))
+				return &s->webhooks[k];
+		return NULL;
 	}
 	return NULL;
 }
@@ -342,12 +396,13 @@ prepare(struct wh_req *q, const struct conf *cfg, const struct outbox_msg *m,
 	int rc;
 
 	q->method = "POST";
-	q->wh = find_webhook(cfg, m->dest);
+	q->wh = find_webhook(cfg, m->dest, m->subject);
 	if (q->wh == NULL || q->wh->url == NULL) {
 		snprintf(q->who, sizeof(q->who), "webhook '%.120s'",
 		    m->dest != NULL ? m->dest : "");
 		snprintf(err, errlen, q->wh == NULL ? "not in the config "
-		    "(subscription or webhook removed?)" : "has no url");
+		    "(subscription or webhook removed, or its url or format "
+		    "changed since the digest was made)" : "has no url");
 		return -1;
 	}
 	f = q->wh->format != NULL ? q->wh->format : "json";

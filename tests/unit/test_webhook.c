@@ -453,6 +453,59 @@ test_url_check(void **state)
 	    sizeof(err)), 0);
 }
 
+/*
+ * "SUB#N" names a webhook by its place; the subject's fingerprint makes
+ * sure the message goes to the webhook it was made for when the list was
+ * edited meanwhile, or to none.
+ */
+static void
+test_moved_webhook(void **state)
+{
+	struct testsrv sv;
+	struct fixture f;
+	struct outbox_msg m = make_msg("video-gen#0", PAYLOAD);
+	char *subj;
+	json_t *r;
+
+	(void)state;
+	start(&sv, NULL);
+	fixture_init(&f, 2);
+	f.wh[0].format = "json";
+	set_url(&f, 0, &sv, "/json-hook");
+	subj = webhook_subject("json", f.url[0]);
+	assert_true(strncmp(subj, "json ", 5) == 0 && strlen(subj) == 5 + 16);
+	assert_null(strstr(subj, "json-hook"));
+	m.subject = subj;
+	/* the json webhook was #0; now a slack one comes first */
+	f.wh[1] = f.wh[0];
+	snprintf(f.url[1], sizeof(f.url[1]), "%s", f.url[0]);
+	f.wh[1].url = f.url[1];
+	f.wh[0].format = "slack";
+	set_url(&f, 0, &sv, "/slack-hook");
+	send_one(&f, &m);
+	assert_result(&m, CHAN_SENT, 0, NULL);
+	/* its URL changed: no webhook is the one it was made for */
+	set_url(&f, 1, &sv, "/json-hook-2");
+	send_one(&f, &m);
+	assert_result(&m, CHAN_FAILED, 0, "not in the config");
+	/* an old row (format only, no fingerprint): by place and format */
+	m.subject = "json";
+	send_one(&f, &m);
+	assert_result(&m, CHAN_FAILED, 0, "not in the config");
+	m.subject = "slack";
+	send_one(&f, &m);
+	assert_result(&m, CHAN_SENT, 0, NULL);
+	testsrv_stop(&sv);
+	assert_int_equal(testsrv_count(sv.out, ".json"), 2);
+	r = record(&sv, 1);
+	assert_string_equal(jstr(r, "path"), "/json-hook");
+	json_decref(r);
+	r = record(&sv, 2);
+	assert_string_equal(jstr(r, "path"), "/slack-hook");
+	json_decref(r);
+	free(subj);
+}
+
 /* Errors name the subscription and index, never the URL. */
 static void
 test_errors(void **state)
@@ -522,6 +575,7 @@ main(void)
 		cmocka_unit_test(test_matrix),
 		cmocka_unit_test(test_ntfy),
 		cmocka_unit_test(test_url_check),
+		cmocka_unit_test(test_moved_webhook),
 		cmocka_unit_test(test_errors),
 	};
 
