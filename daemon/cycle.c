@@ -31,6 +31,7 @@
 #define CYCLE_DEFAULT_INTERVAL	3600	/* seconds between polls */
 #define CYCLE_RETRY_BASE	60	/* first retry after a failed send */
 #define CYCLE_RETRY_MAX		(6 * 3600)
+#define CYCLE_DIGEST_RETRY	300	/* a digest that failed: again after */
 #define CYCLE_OUTBOX_BATCH	200	/* messages read from the outbox at once */
 #define CYCLE_OUTBOX_IDS	(25 * CYCLE_OUTBOX_BATCH)	/* ids at once */
 #define CYCLE_BG_BATCH		16	/* the same, while digests are made */
@@ -1655,8 +1656,17 @@ void
 cycle_register(struct cycle *cy, long long now, struct cycle_stats *stats)
 {
 	char e[256];
+	long long jump = store_clock_check(cy->st, now, e, sizeof(e));
 	/* one transaction, not one commit per subscription */
-	bool tx = store_begin(cy->st, e, sizeof(e)) == 0;
+	bool tx;
+
+	if (jump == -1)
+		log_err("store: %s", e);
+	else if (jump > 0)
+		log_warn("cycle: the clock went back %lld s since the last "
+		    "round: digest slots, retries and polls set while it was "
+		    "ahead moved back as much", jump);
+	tx = store_begin(cy->st, e, sizeof(e)) == 0;
 
 	for (size_t i = 0; i < cy->conf->n_subs; i++) {
 		long long first;
@@ -3695,6 +3705,13 @@ cycle_next_due(struct cycle *cy, long long now)
 		long long t = schedule_next(&cy->schedules[i],
 		    last >= 0 ? last : now, last);
 
+		/*
+		 * Still due after the round that made the digests: making
+		 * it failed (a template error, a full disk), and does
+		 * again until fixed. Not every second: every few minutes.
+		 */
+		if (last >= 0 && t <= now)
+			t = now + CYCLE_DIGEST_RETRY;
 		if (cy->schedules[i].kind != SCHEDULE_IMMEDIATE && t < next)
 			next = t;
 	}

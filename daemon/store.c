@@ -751,6 +751,57 @@ store_sub_set_last_digest(struct store *st, const char *sub, long long when,
 	return step_reset(st, s, err, errlen);
 }
 
+/*
+ * The clock went back (a wrong clock corrected, a restored VM snapshot):
+ * times set while it was ahead would hold things back for as long, a
+ * digest slot computed from a last_digest in the future, a retry or a
+ * poll set for 'now + delay' of the wrong now. The latest time a round
+ * started is kept in meta; when now is more than STORE_CLOCK_SLACK before
+ * it, every future time is moved back by the jump and last_digest capped
+ * at now. Returns the jump in seconds (0: none), -1 on error.
+ */
+#define STORE_CLOCK_SLACK	300
+
+long long
+store_clock_check(struct store *st, long long now, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = prep(st, "SELECT value FROM meta WHERE key='clock'",
+	    err, errlen);
+	long long seen = -1, jump = 0;
+
+	if (s == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		seen = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (seen > now + STORE_CLOCK_SLACK) {
+		char sql[512];
+
+		jump = seen - now;
+		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; "
+		    "UPDATE subs SET last_digest=%lld WHERE last_digest > %lld; "
+		    "UPDATE outbox SET next_attempt=max(%lld, next_attempt-%lld) "
+		    "WHERE state='pending' AND next_attempt > %lld; "
+		    "UPDATE feeds SET next_poll=max(%lld, next_poll-%lld) "
+		    "WHERE next_poll > %lld; COMMIT;", now, now, now, jump, now,
+		    now, jump, now);
+		if (exec(st, sql, err, errlen) == -1) {
+			exec(st, "ROLLBACK", err, 0);
+			return -1;
+		}
+	}
+	if (seen < now || jump > 0) {
+		char sql[128];
+
+		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta "
+		    "VALUES('clock', %lld)", now);
+		if (exec(st, sql, err, errlen) == -1)
+			return -1;
+	}
+	return jump;
+}
+
 /* matches */
 
 /* The hits as a JSON array of strings (they are valid UTF-8 terms). */

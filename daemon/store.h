@@ -116,6 +116,13 @@ long long store_sub_last_digest(struct store *st, const char *sub);
  * Record that sub's digest slot at `when` was handled, even when there was
  * nothing to send, so a schedule's next slot counts from it.
  */
+/*
+ * Call at the start of a round: if the clock went back since the last
+ * one (by more than 5 minutes), the digest slots, retries and polls set
+ * while it was ahead are moved back; returns the jump (0: none), -1.
+ */
+long long store_clock_check(struct store *st, long long now, char *err,
+    size_t errlen);
 int	store_sub_set_last_digest(struct store *st, const char *sub,
 	    long long when, char *err, size_t errlen);
 

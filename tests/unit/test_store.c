@@ -830,6 +830,78 @@ test_feed_state_and_reopen(void **state)
 	store_close(st);
 }
 
+/* next_attempt of sub's outbox row, -1 if none. */
+static long long
+next_attempt_of(const char *db_path, const char *sub)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long long t = -1;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, "SELECT next_attempt FROM outbox WHERE "
+	    "sub=?1", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, sub, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			t = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return t;
+}
+
+/* The clock went back: the times set while it was ahead move back too. */
+static void
+test_clock_back(void **state)
+{
+	struct store *st = open_db();
+	struct store_feed f;
+	long long first, id;
+	bool is_new;
+	char err[256];
+	const long long ahead = 4000000000LL, jump = 30 * 86400;
+
+	(void)state;
+	assert_int_equal(store_clock_check(st, ahead, err, sizeof(err)), 0);
+	assert_int_equal(store_sub_first(st, "clock", ahead, &first, &is_new,
+	    err, sizeof(err)), 0);
+	assert_int_equal(store_sub_set_last_digest(st, "clock", ahead, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_feed_get(st, "clocked", &f, err, sizeof(err)),
+	    0);
+	f.next_poll = ahead + 3600;
+	assert_int_equal(store_feed_put(st, "clocked", &f, err, sizeof(err)),
+	    0);
+	store_feed_release(&f);
+	id = store_digest_new(st, "clock", "2096-10-02", ahead, NULL, 0, err,
+	    sizeof(err));
+	assert_true(id > 0);
+	assert_int_equal(store_outbox_add(st, id, "clock", "smtp", "a@b.org",
+	    "s", "body", 4, ahead, err, sizeof(err)), 0);
+	assert_int_equal(next_attempt_of(path, "clock"), ahead);
+	/* a few seconds back, or forward: nothing moves */
+	assert_int_equal(store_clock_check(st, ahead - 10, err, sizeof(err)),
+	    0);
+	assert_int_equal(store_clock_check(st, ahead + 10, err, sizeof(err)),
+	    0);
+	/* thirty days back */
+	assert_int_equal(store_clock_check(st, ahead + 10 - jump, err,
+	    sizeof(err)), jump);
+	assert_int_equal(store_sub_last_digest(st, "clock"), ahead + 10 - jump);
+	assert_int_equal(store_feed_get(st, "clocked", &f, err, sizeof(err)),
+	    0);
+	assert_int_equal(f.next_poll, ahead + 3600 - jump);
+	store_feed_release(&f);
+	/* a message due then is due now, not in thirty days */
+	assert_int_equal(next_attempt_of(path, "clock"), ahead + 10 - jump);
+	/* and it is the new reference */
+	assert_int_equal(store_clock_check(st, ahead + 20 - jump, err,
+	    sizeof(err)), 0);
+	store_close(st);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -858,6 +930,7 @@ main(void)
 		cmocka_unit_test(test_digest_ids),
 		cmocka_unit_test(test_deferred_checkpoints),
 		cmocka_unit_test(test_feed_state_and_reopen),
+		cmocka_unit_test(test_clock_back),
 		cmocka_unit_test(test_open_errors),
 	};
 
