@@ -934,10 +934,12 @@ status_outbox(struct store *st, long long now)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		fmt_time(r[i].next_attempt, when, sizeof(when));
-		printf("  %lld\t%s\t%s\t%s\t%s\tattempts %d\t%s%s\n", r[i].id,
+		bool pend = strcmp(r[i].state, "pending") == 0;
+
+		printf("  %lld\t%s\t%s\t%s\t%s\tattempts %d\t%s%s%s\n", r[i].id,
 		    r[i].state, r[i].sub, r[i].channel, r[i].dest,
-		    r[i].attempts, strcmp(r[i].state, "pending") == 0 ?
-		    (r[i].next_attempt <= now ? "due now" : when) : "",
+		    r[i].attempts, pend ? (r[i].next_attempt <= now ? "due now" :
+		    when) : "", pend && r[i].last_error ? "\t" : "",
 		    r[i].last_error ? log_safe(r[i].last_error, safe,
 		    sizeof(safe)) : "");
 	}

@@ -1586,10 +1586,13 @@ int
 store_outbox_retry(struct store *st, long long id, long long now, char *err,
     size_t errlen)
 {
+	/* a dead letter starts again with every attempt max_attempts gives */
 	sqlite3_stmt *s = prep(st, id < 0 ?
-	    "UPDATE outbox SET state='pending', next_attempt=?2 WHERE "
+	    "UPDATE outbox SET state='pending', next_attempt=?2, attempts="
+	    "CASE WHEN state='dead' THEN 0 ELSE attempts END WHERE "
 	    "state != 'sent' AND ?1 < 0" :
-	    "UPDATE outbox SET state='pending', next_attempt=?2 WHERE "
+	    "UPDATE outbox SET state='pending', next_attempt=?2, attempts="
+	    "CASE WHEN state='dead' THEN 0 ELSE attempts END WHERE "
 	    "state != 'sent' AND id=?1", err, errlen);
 
 	if (s == NULL)
@@ -1657,10 +1660,16 @@ void
 store_outbox_counts(struct store *st, long long *pending, long long *retrying,
     long long *dead, long long *sent)
 {
+	/* one snapshot, not four moments of a table being written */
+	bool tx = !store_in_transaction(st) &&
+	    sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+
 	*pending = count(st, "SELECT count(*) FROM outbox WHERE "
 	    "state='pending'");
 	*retrying = count(st, "SELECT count(*) FROM outbox WHERE "
 	    "state='pending' AND attempts > 0");
 	*dead = count(st, "SELECT count(*) FROM outbox WHERE state='dead'");
 	*sent = count(st, "SELECT count(*) FROM outbox WHERE state='sent'");
+	if (tx)
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 }

@@ -223,6 +223,8 @@ test_matches_digest_outbox(void **state)
 	assert_int_equal(store_outbox_due(st, 500, 10, &msgs, &n, err,
 	    sizeof(err)), 0);
 	assert_int_equal(n, 1);
+	/* with every attempt again, not one from max_attempts */
+	assert_int_equal(msgs[0]->attempts, 0);
 	store_outbox_free(msgs, n);
 	assert_int_equal(store_outbox_drop(st, rows[0].id, err, sizeof(err)), 0);
 	assert_int_equal(store_outbox_drop(st, rows[0].id, err, sizeof(err)), -1);
