@@ -959,8 +959,10 @@ judge(struct smtp_chan *c, smtp_message_t msg, struct outbox_msg *m,
 		else
 			set_result(m, CHAN_RETRY, "smtp '%s': authentication "
 			    "%s: %d %s", c->server, c->run.auth_tried ?
-			    "failed" : "required (set user and password_file)",
-			    mail->code, text);
+			    "failed" : c->user != NULL ? "required, and the "
+			    "server offered no AUTH mechanism paperwatch has "
+			    "(PLAIN, LOGIN)" : "required (set user and "
+			    "password_file)", mail->code, text);
 		return;
 	}
 	if (mail->code != 0 && mail->code / 100 != 2) {
