@@ -773,6 +773,35 @@ test_split_oversized_paper(void **state)
 }
 
 /*
+ * 120 papers whose titles need shortening to fit a Discord embed: each is
+ * shortened before the papers are packed, so they share messages (only
+ * the first of a part was, and every later one ended the part: 120
+ * papers made 120 messages).
+ */
+static void
+test_split_long_titles(void **state)
+{
+	struct fixture *f = *state;
+	struct strvec parts;
+	struct buf t;
+	size_t i;
+
+	buf_init(&t);
+	for (i = 0; i < 200; i++)
+		buf_adds(&t, "\xf0\x9f\x8e\x89");	/* U+1F389: 2 UTF-16 units */
+	for (i = 0; i < 120; i++)
+		paper_set(&f->papers.v[i]->title, buf_str(&t));
+	render_ok(f, "discord", &parts);
+	for (i = 0; i < parts.n; i++)
+		check_payload("discord", parts.v[i]);
+	print_message("discord: 200 papers, 120 long titles, in %zu parts\n",
+	    parts.n);
+	assert_true(parts.n <= 40);
+	strvec_release(&parts);
+	buf_release(&t);
+}
+
+/*
  * A paper whose link alone is over a platform's limit (a feed's link may
  * be 2 KB, 6 KB once percent-encoded): at the last level the long link is
  * left out, and the paper and the others still go in every format.
@@ -1291,6 +1320,8 @@ main(void)
 		    setup_hf, teardown),
 		cmocka_unit_test_setup_teardown(test_split_long_link,
 		    setup_hf, teardown),
+		cmocka_unit_test_setup_teardown(test_split_long_titles,
+		    setup_200, teardown),
 		cmocka_unit_test_setup_teardown(test_model_authors_short,
 		    setup_hf, teardown),
 		cmocka_unit_test_setup_teardown(test_model_summary_short,
