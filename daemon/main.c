@@ -933,9 +933,9 @@ status_outbox(struct store *st, long long now)
 	if (store_outbox_list(st, &r, &n, err, sizeof(err)) == -1)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		fmt_time(r[i].next_attempt, when, sizeof(when));
 		bool pend = strcmp(r[i].state, "pending") == 0;
 
+		fmt_time(r[i].next_attempt, when, sizeof(when));
 		printf("  %lld\t%s\t%s\t%s\t%s\tattempts %d\t%s%s%s\n", r[i].id,
 		    r[i].state, r[i].sub, r[i].channel, r[i].dest,
 		    r[i].attempts, pend ? (r[i].next_attempt <= now ? "due now" :
