@@ -389,6 +389,10 @@ host_is_local(const char *h)
 	    a == 127 && b < 256 && c < 256 && d < 256;
 }
 
+/* What check-config asks of 'from' and 'reply_to' (mail_address_valid). */
+#define ADDRESS_FORM	"one address, \"addr@example.org\" or \"Name " \
+			"<addr@example.org>\" (ASCII addr@domain)"
+
 /*
  * list_unsubscribe: a mailto: or http(s): URI, or a bare address (made
  * mailto:ADDRESS): RFC 2369 wants a URI in the header.
@@ -400,9 +404,8 @@ read_unsubscribe(struct ctx *cx, const config_setting_t *s, char **v)
 
 	if (u == NULL)
 		return;
-	if (!str_istarts(u, "mailto:") && !str_istarts(u, "https://") &&
-	    !str_istarts(u, "http://") && strchr(u, ':') == NULL &&
-	    mail_address_valid(u) && strchr(u, '<') == NULL) {
+	if (strchr(u, ':') == NULL && strchr(u, '<') == NULL &&
+	    mail_address_valid(u)) {		/* no scheme: an address */
 		*v = xasprintf("mailto:%s", u);
 		free(u);
 		u = *v;
@@ -461,13 +464,11 @@ read_smtp(struct ctx *cx, const config_setting_t *g, struct conf_smtp *sm,
 	if (sm->password != NULL && sm->user == NULL)
 		conf_error(cx, g, "smtp: a password is set but no 'user'");
 	if (sm->from != NULL && !mail_address_valid(sm->from))
-		conf_error(cx, at(g, "from"), "smtp: 'from' must be one "
-		    "address, \"addr@example.org\" or \"Name "
-		    "<addr@example.org>\" (ASCII addr@domain)");
+		conf_error(cx, at(g, "from"), "smtp: 'from' must be "
+		    ADDRESS_FORM);
 	if (sm->reply_to != NULL && !mail_address_valid(sm->reply_to))
 		conf_error(cx, at(g, "reply_to"), "smtp: 'reply_to' must be "
-		    "one address, \"addr@example.org\" or \"Name "
-		    "<addr@example.org>\" (ASCII addr@domain)");
+		    ADDRESS_FORM);
 	read_unsubscribe(cx, at(g, "list_unsubscribe"), &sm->list_unsubscribe);
 	if (sm->host != NULL && strchr(sm->host, ':') != NULL)
 		conf_error(cx, at(g, "host"), "smtp: host '%s': libESMTP "

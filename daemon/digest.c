@@ -1907,6 +1907,14 @@ fit_alone(struct job *j, size_t i, char *err, size_t errlen)
 	return rc;
 }
 
+/* err: the template is over the format's limit with no paper at all. */
+static void
+over_without_papers(const struct job *j, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "template '%s' over the %s limit with no paper "
+	    "(%s)", render_tpl_name(j->tpl), j->f->name, j->ov.why);
+}
+
 /*
  * Shorten each item as far as it needs to fit one message alone, so that
  * a long one does not end a part by itself; leave out, with a warning,
@@ -1925,9 +1933,7 @@ fit_each(struct job *j, char *err, size_t errlen)
 	/* a template over the limit by itself: no paper is to blame */
 	if ((rc = render_part(j, &none, err, errlen)) != 0) {
 		if (rc == 1)
-			snprintf(err, errlen, "template '%s' over the %s limit "
-			    "with no paper (%s)", render_tpl_name(j->tpl),
-			    j->f->name, j->ov.why);
+			over_without_papers(j, err, errlen);
 		return -1;
 	}
 	while (i < j->n) {
@@ -1957,7 +1963,8 @@ fit_each(struct job *j, char *err, size_t errlen)
 /*
  * The most items from i on that fit one message (at least 1), searched
  * from guess (the size of the part before, as parts tend to be alike):
- * lo always fits, hi never does (n + 1: not known yet).
+ * lo always fits (fit_each made every item fit alone), hi never does
+ * (n + 1: not known yet).
  */
 static int
 pack(struct job *j, size_t i, size_t guess, size_t *k, char *err,
@@ -1966,12 +1973,6 @@ pack(struct job *j, size_t i, size_t guess, size_t *k, char *err,
 	size_t n = j->n - i, lo = 1, hi = n + 1, mid, step = 1;
 	int rc;
 
-	if ((rc = fit_alone(j, i, err, errlen)) != 0) {	/* fit_each did */
-		if (rc > 0)
-			snprintf(err, errlen, "%s: an item no longer fits",
-			    j->f->name);
-		return -1;
-	}
 	if (guess > 1 && guess <= n) {
 		if ((rc = fits(j, i, guess, err, errlen)) < 0)
 			return -1;
@@ -2020,9 +2021,7 @@ split(struct job *j, struct strvec *parts, char *err, size_t errlen)
 		if ((rc = render_part(j, &pt, err, errlen)) == 0)
 			push_out(j, parts);
 		else if (rc == 1)
-			snprintf(err, errlen, "template '%s' over the %s limit "
-			    "with no paper (%s)", render_tpl_name(j->tpl),
-			    j->f->name, j->ov.why);
+			over_without_papers(j, err, errlen);
 		return rc == 0 ? 0 : -1;
 	}
 	while (i < j->n && rc == 0) {
@@ -2065,9 +2064,7 @@ run_job(struct job *j, struct strvec *parts, char *err, size_t errlen)
 		return 0;
 	}
 	if (j->d->n_items == 0) {
-		snprintf(err, errlen, "template '%s' over the %s limit with no "
-		    "paper (%s)", render_tpl_name(j->tpl), j->f->name,
-		    j->ov.why);
+		over_without_papers(j, err, errlen);
 		return -1;
 	}
 	return split(j, parts, err, errlen);

@@ -89,25 +89,27 @@ set_result(struct outbox_msg *m, enum chan_result r, long long after,
 
 static void	hex(const unsigned char *, size_t, char *);
 
+/* A webhook's format: "json" when the config names none. */
+static const char *
+format_of(const char *format)
+{
+	return format != NULL ? format : "json";
+}
+
 char *
 webhook_subject(const char *format, const char *url)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	char h[2 * EVP_MAX_MD_SIZE + 1];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct buf b;
 
-	if (format == NULL)
-		format = "json";
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, "paperwatch webhook\n", 19) != 1 ||
-	    EVP_DigestUpdate(ctx, format, strlen(format) + 1) != 1 ||
-	    EVP_DigestUpdate(ctx, url ? url : "", url ? strlen(url) : 0) != 1 ||
-	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen < 8) {
-		EVP_MD_CTX_free(ctx);
-		return xstrdup(format);		/* no fingerprint: by place */
-	}
-	EVP_MD_CTX_free(ctx);
+	format = format_of(format);
+	buf_init(&b);
+	buf_printf(&b, "paperwatch webhook\n%s\n%s", format, url ? url : "");
+	EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL);
+	memset(b.data, 0, b.len);	/* the URL */
+	buf_release(&b);
 	hex(md, 8, h);
 	return xasprintf("%s %s", format, h);
 }
@@ -116,14 +118,13 @@ webhook_subject(const char *format, const char *url)
 static bool
 same_webhook(const struct conf_webhook *w, const char *subject)
 {
-	const char *f = w->format != NULL ? w->format : "json";
 	char *s;
 	bool same;
 
 	if (subject == NULL)			/* an old row: by place */
 		return true;
 	if (strchr(subject, ' ') == NULL)	/* an old row: its format */
-		return strcmp(subject, f) == 0;
+		return strcmp(subject, format_of(w->format)) == 0;
 	s = webhook_subject(w->format, w->url);
 	same = strcmp(s, subject) == 0;
 	free(s);
@@ -139,6 +140,8 @@ static const struct conf_webhook *
 find_webhook(const struct conf *cfg, const char *dest, const char *subject)
 {
 	const char *hash = dest != NULL ? strrchr(dest, '#') : NULL;
+	/* a fingerprint also finds the webhook if it moved in the list */
+	bool fp = subject != NULL && strchr(subject, ' ') != NULL;
 	char *end;
 	long n;
 
@@ -156,9 +159,9 @@ find_webhook(const struct conf *cfg, const char *dest, const char *subject)
 		if ((size_t)n < s->n_webhooks &&
 		    same_webhook(&s->webhooks[n], subject))
 			return &s->webhooks[n];
-		for (size_t k = 0; subject != NULL &&
-		    strchr(subject, ' ') != NULL && k < s->n_webhooks; k++)
-			if (same_webhook(&s->webhooks[k], subject))
+		for (size_t k = 0; fp && k < s->n_webhooks; k++)
+			if (k != (size_t)n &&
+			    same_webhook(&s->webhooks[k], subject))
 				return &s->webhooks[k];
 		return NULL;
 	}
@@ -405,7 +408,7 @@ prepare(struct wh_req *q, const struct conf *cfg, const struct outbox_msg *m,
 		    "changed since the digest was made)" : "has no url");
 		return -1;
 	}
-	f = q->wh->format != NULL ? q->wh->format : "json";
+	f = format_of(q->wh->format);
 	snprintf(q->who, sizeof(q->who), "webhook '%.120s' (%s)", m->dest, f);
 	q->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	q->headers = curl_slist_append(q->headers, "Expect:");
@@ -508,6 +511,16 @@ retry_after(struct wh_req *q, CURL *h)
 #define WH_PIECE_MIN	8
 #define WH_PIECE_WORD	16
 
+/* Does s hold the n bytes at p (which hold no NUL)? */
+static bool
+holds(const char *s, const char *p, size_t n)
+{
+	for (s = strchr(s, p[0]); s != NULL; s = strchr(s + 1, p[0]))
+		if (strncmp(s, p, n) == 0)
+			return true;
+	return false;
+}
+
 static bool
 echoes_url(const char *r, const char *url)
 {
@@ -519,16 +532,10 @@ echoes_url(const char *r, const char *url)
 
 		p += strspn(p, "/?&=;#");
 		n = strcspn(p, "/?&=;#");
-		if (n >= WH_PIECE_WORD || (n >= WH_PIECE_MIN &&
-		    strcspn(p, "0123456789") < n)) {
-			char *piece = xstrndup(p, n);
-			bool hit = strstr(r, piece) != NULL;
-
-			memset(piece, 0, n);
-			free(piece);
-			if (hit)
-				return true;
-		}
+		if ((n >= WH_PIECE_WORD || (n >= WH_PIECE_MIN &&
+		    strcspn(p, "0123456789") < n)) &&
+		    holds(r, p, n))
+			return true;
 		p += n;
 	}
 	return false;

@@ -607,27 +607,34 @@ test_add_matches(void **state)
 	store_close(st);
 }
 
-/* Rows of sub's matches in a digest (in) or handled without one. */
-static int
-digest_rows(const char *db_path, const char *sub, bool in)
+/* The one integer sql (with sub as ?1) reads from db_path; -1 if none. */
+static long long
+scalar_of(const char *db_path, const char *sql, const char *sub)
 {
 	sqlite3 *db;
 	sqlite3_stmt *s;
-	int n = -1;
+	long long v = -1;
 
 	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
 	    SQLITE_OK)
 		return -1;
-	if (sqlite3_prepare_v2(db, in ? "SELECT count(*) FROM matches WHERE "
-	    "sub=?1 AND digest > 0" : "SELECT count(*) FROM matches WHERE "
-	    "sub=?1 AND digest = 0", -1, &s, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(s, 1, sub, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) == SQLITE_ROW)
-			n = sqlite3_column_int(s, 0);
+			v = sqlite3_column_int64(s, 0);
 		sqlite3_finalize(s);
 	}
 	sqlite3_close(db);
-	return n;
+	return v;
+}
+
+/* Rows of sub's matches in a digest (in) or handled without one. */
+static int
+digest_rows(const char *db_path, const char *sub, bool in)
+{
+	return (int)scalar_of(db_path, in ? "SELECT count(*) FROM matches "
+	    "WHERE sub=?1 AND digest > 0" : "SELECT count(*) FROM matches "
+	    "WHERE sub=?1 AND digest = 0", sub);
 }
 
 /*
@@ -836,22 +843,8 @@ test_feed_state_and_reopen(void **state)
 static long long
 next_attempt_of(const char *db_path, const char *sub)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	long long t = -1;
-
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, "SELECT next_attempt FROM outbox WHERE "
-	    "sub=?1", -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, sub, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			t = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-	}
-	sqlite3_close(db);
-	return t;
+	return scalar_of(db_path, "SELECT next_attempt FROM outbox WHERE "
+	    "sub=?1", sub);
 }
 
 /* The clock went back: the times set while it was ahead move back too. */
